@@ -1,0 +1,337 @@
+"""Deep Q-network agent (double, dueling, prioritised replay, n-step) with compiled steps."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from agents.core import Agent
+from agents.env_driver import EnvDriver
+from agents.layers import DuelingQ
+from agents.memory import memory_from_config
+from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
+
+
+class DQNAgent(Agent):
+    """Deep Q-learning in the keras-rl style, compiled with `tf.function`.
+
+    Acting is one compiled forward pass per batched env step; learning is one compiled training
+    step per update (`train_interval` env steps per update). The TD target is
+    `reward + discount * Q_target(next_obs, a*)`, where the memory's `discounts` hold gamma**k
+    (0 after a terminal state, so truncated transitions bootstrap) and a* is the target's argmax
+    (or the online network's, with double DQN).
+
+    Args:
+        model: A Keras model from observations to `nb_actions` Q-values. It should scale pixels
+            itself (as `agents.networks` do); the agent feeds it float32 casts of raw observations.
+        nb_actions: Number of discrete actions.
+        memory: A replay memory from `agents.memory` (its gamma must equal `gamma`).
+        policy: Exploration policy while training (default `EpsGreedyQPolicy(0.1)`).
+        test_policy: Policy for `test` (default `GreedyQPolicy()`).
+        gamma: Discount factor.
+        batch_size: Transitions per update.
+        nb_steps_warmup: Env steps before the first update.
+        train_interval: Env steps per update; below 1 means several updates per env step.
+        target_model_update: >= 1: copy the online weights to the target every that many env
+            steps; < 1: soft update with that tau after every update.
+        enable_double_dqn: Select the next action with the online network.
+        enable_dueling_network: Replace the model's last layer by a dueling head.
+        dueling_type: "avg", "max" or "naive" (see `agents.layers.DuelingQ`).
+        delta_clip: Huber loss threshold; inf gives the squared error.
+        reward_scale: Rewards are multiplied by this before learning (Q-values are then in
+            scaled units); keeps Blob's -300 from swamping the gradients.
+    """
+
+    weights_filename = "weights.weights.h5"
+
+    def __init__(
+        self,
+        model: keras.Model,
+        nb_actions: int,
+        memory: Any,
+        policy: Any = None,
+        test_policy: Any = None,
+        gamma: float = 0.99,
+        batch_size: int = 32,
+        nb_steps_warmup: int = 1000,
+        train_interval: float = 1,
+        target_model_update: float = 10_000,
+        enable_double_dqn: bool = False,
+        enable_dueling_network: bool = False,
+        dueling_type: str = "avg",
+        delta_clip: float = math.inf,
+        reward_scale: float = 1.0,
+    ):
+        super().__init__()
+        _check_model(model, nb_actions)
+        checks = {
+            "gamma": 0 <= gamma <= 1, "batch_size": batch_size >= 1,
+            "nb_steps_warmup": nb_steps_warmup >= 0, "train_interval": train_interval > 0,
+            "target_model_update": target_model_update > 0, "delta_clip": delta_clip > 0,
+            "reward_scale": reward_scale > 0,
+        }  # fmt: skip
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"invalid {name}: {locals()[name]!r}")
+        if not math.isclose(memory.gamma, gamma):
+            raise ValueError(
+                f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
+                "pass the same gamma to both"
+            )
+        if dueling_type not in DuelingQ.TYPES:
+            raise ValueError(f"dueling_type must be one of {DuelingQ.TYPES}, got {dueling_type!r}")
+        self.base_model = model
+        self.model = _dueling(model, nb_actions, dueling_type) if enable_dueling_network else model
+        self.nb_actions = nb_actions
+        self.memory = memory
+        self.policy = policy if policy is not None else EpsGreedyQPolicy(0.1)
+        self.test_policy = test_policy if test_policy is not None else GreedyQPolicy()
+        self.gamma = gamma
+        self.batch_size = batch_size
+        self.nb_steps_warmup = nb_steps_warmup
+        self.train_interval = train_interval
+        self.target_model_update = target_model_update
+        self.enable_double_dqn = enable_double_dqn
+        self.enable_dueling_network = enable_dueling_network
+        self.dueling_type = dueling_type
+        self.delta_clip = delta_clip
+        self.reward_scale = reward_scale
+        self.optimizer: keras.optimizers.Optimizer | None = None
+        self.target_model: keras.Model | None = None
+        self._metric_fns: list[tuple[str, Any]] = []
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """loss, mean_q, then the metrics given to `compile`."""
+        return ["loss", "mean_q", *(name for name, _ in self._metric_fns)]
+
+    def compile(self, optimizer: Any = "adam", metrics: list[Any] | None = None) -> None:
+        """Creates the target network and the compiled act and train steps.
+
+        Args:
+            optimizer: A Keras optimizer or its name.
+            metrics: Keras metric names or functions, computed on (TD target, Q of the action).
+        """
+        self.optimizer = keras.optimizers.get(optimizer)
+        self._metric_fns = []
+        for metric in metrics or []:
+            fn = keras.metrics.get(metric)
+            self._metric_fns.append((metric if isinstance(metric, str) else fn.__name__, fn))
+        self.target_model = keras.models.clone_model(self.model)
+        self.target_model.set_weights(self.model.get_weights())
+        self.optimizer.build(self.model.trainable_variables)
+        self._q_fn = tf.function(self._q_values, reduce_retracing=True)
+        self._train_fn = tf.function(self._train_step, reduce_retracing=True)
+        self.compiled = True
+
+    def check_env(self, driver: EnvDriver) -> None:
+        """Checks that the env's observations fit the model and its actions match nb_actions."""
+        expected = tuple(self.model.input_shape[1:])
+        got = tuple(driver.observation_space.shape or ())
+        if len(expected) != len(got) or any(e not in (None, g) for e, g in zip(expected, got)):
+            raise ValueError(
+                f"the model takes observations of shape {expected}, the env gives {got}"
+            )
+        if driver.action_space.n != self.nb_actions:
+            raise ValueError(
+                f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
+            )
+
+    def forward(self, obs: np.ndarray) -> np.ndarray:
+        """Chooses an action per observation with the training or test policy."""
+        q_values = self._q_fn(obs).numpy()
+        policy = self.policy if self.training else self.test_policy
+        policy.step = self.step
+        return policy.select_action(q_values, self.rng)
+
+    def backward(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        env_ids: np.ndarray,
+    ) -> dict[str, float]:
+        """Stores the transitions, then runs the updates and target copies that are due."""
+        self.memory.append_batch(obs, actions, rewards, next_obs, terminated, truncated, env_ids)
+        before, after = self.step, self.step + len(obs)
+        metrics: dict[str, float] = {}
+        if after > self.nb_steps_warmup and len(self.memory) >= self.batch_size:
+            due = int(after // self.train_interval) - int(before // self.train_interval)
+            for _ in range(due):
+                metrics = self._update(after)
+        interval = self.target_model_update
+        if interval >= 1 and after // interval > before // interval:
+            self.update_target_model()
+        return metrics
+
+    def update_target_model(self) -> None:
+        """Copies the online network's weights to the target network."""
+        for target, online in zip(self.target_model.weights, self.model.weights):
+            target.assign(online)
+
+    def _update(self, step: int) -> dict[str, float]:
+        self.memory.step = step
+        batch = self.memory.sample(self.batch_size, self.rng)
+        loss, mean_q, td_errors, extra = self._train_fn(
+            batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.discounts, batch.weights
+        )
+        if hasattr(self.memory, "update_priorities"):
+            self.memory.update_priorities(batch.indices, td_errors.numpy())
+        metrics = {"loss": float(loss), "mean_q": float(mean_q)}
+        for (name, _), value in zip(self._metric_fns, extra):
+            metrics[name] = float(value)
+        return metrics
+
+    def _q_values(self, obs: Any) -> Any:
+        return self.model(tf.cast(obs, tf.float32), training=False)
+
+    def _train_step(
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any
+    ) -> tuple[Any, Any, Any, list[Any]]:
+        obs, next_obs = tf.cast(obs, tf.float32), tf.cast(next_obs, tf.float32)
+        next_q = self.target_model(next_obs, training=False)
+        if self.enable_double_dqn:
+            next_actions = tf.argmax(self.model(next_obs, training=False), axis=1)
+        else:
+            next_actions = tf.argmax(next_q, axis=1)
+        bootstrap = tf.gather(next_q, next_actions, axis=1, batch_dims=1)
+        rewards = tf.cast(rewards, tf.float32) * self.reward_scale
+        targets = rewards + tf.cast(discounts, tf.float32) * bootstrap
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            q = self.model(obs, training=True)
+            q_taken = tf.gather(q, tf.cast(actions, tf.int64), axis=1, batch_dims=1)
+            td_errors = targets - q_taken
+            loss = tf.reduce_mean(tf.cast(weights, tf.float32) * self._td_loss(td_errors))
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        if self.target_model_update < 1:
+            tau = self.target_model_update
+            for target, online in zip(self.target_model.weights, self.model.weights):
+                target.assign(tau * online + (1.0 - tau) * target)
+        extra = [tf.reduce_mean(fn(targets, q_taken)) for _, fn in self._metric_fns]
+        return loss, tf.reduce_mean(q), td_errors, extra
+
+    def _td_loss(self, td_errors: Any) -> Any:
+        if math.isinf(self.delta_clip):
+            return 0.5 * tf.square(td_errors)
+        abs_errors = tf.abs(td_errors)
+        quadratic = tf.minimum(abs_errors, self.delta_clip)
+        return 0.5 * tf.square(quadratic) + self.delta_clip * (abs_errors - quadratic)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The online network's weights."""
+        return self.model.get_weights()
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Sets the online network's weights (the target follows at its next update)."""
+        self.model.set_weights(weights)
+
+    def save_weights(self, filepath: str, overwrite: bool = True) -> None:
+        """Writes the online network's weights to a Keras `.weights.h5` file, atomically."""
+        if not str(filepath).endswith(".weights.h5"):
+            raise ValueError(f"weights files must end in '.weights.h5', got {filepath!r}")
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath} exists and overwrite=False")
+        directory = os.path.dirname(os.path.abspath(filepath))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".weights.h5")
+        os.close(fd)
+        try:
+            self.model.save_weights(tmp, overwrite=True)
+            os.replace(tmp, filepath)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def load_weights(self, filepath: str) -> None:
+        """Reads weights written by `save_weights` into both networks.
+
+        Raises:
+            FileNotFoundError: If the file is missing.
+            ValueError: If the file is corrupt or holds another architecture's weights.
+        """
+        if not os.path.isfile(filepath):
+            raise FileNotFoundError(f"no weights file at {filepath}")
+        try:
+            self.model.load_weights(filepath)
+        except Exception as error:  # Keras and h5py raise many types for bad files.
+            raise ValueError(
+                f"cannot load {filepath} into network {self.model.name!r} "
+                f"({self.model.count_params()} parameters): {error}"
+            ) from error
+        if self.target_model is not None:
+            self.update_target_model()
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-able arguments, with the model as Keras JSON and the optimizer's config."""
+        return {
+            "model": self.base_model.to_json(),
+            "nb_actions": self.nb_actions,
+            "memory": self.memory.get_config(),
+            "policy": self.policy.get_config(),
+            "test_policy": self.test_policy.get_config(),
+            "gamma": self.gamma,
+            "batch_size": self.batch_size,
+            "nb_steps_warmup": self.nb_steps_warmup,
+            "train_interval": self.train_interval,
+            "target_model_update": self.target_model_update,
+            "enable_double_dqn": self.enable_double_dqn,
+            "enable_dueling_network": self.enable_dueling_network,
+            "dueling_type": self.dueling_type,
+            "delta_clip": None if math.isinf(self.delta_clip) else self.delta_clip,
+            "reward_scale": self.reward_scale,
+            "optimizer": keras.optimizers.serialize(self.optimizer) if self.optimizer else None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DQNAgent:
+        """Rebuilds (and compiles) an agent from `get_config()`'s output, without weights."""
+        config = dict(config)
+        model = keras.models.model_from_json(config.pop("model"))
+        optimizer = config.pop("optimizer")
+        delta_clip = config.pop("delta_clip")
+        agent = cls(
+            model=model,
+            memory=memory_from_config(config.pop("memory")),
+            policy=policy_from_config(config.pop("policy")),
+            test_policy=policy_from_config(config.pop("test_policy")),
+            delta_clip=math.inf if delta_clip is None else delta_clip,
+            **config,
+        )
+        agent.compile(keras.optimizers.deserialize(optimizer) if optimizer else "adam")
+        return agent
+
+
+def _check_model(model: Any, nb_actions: int) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if isinstance(nb_actions, bool) or int(nb_actions) != nb_actions or nb_actions < 1:
+        raise ValueError(f"nb_actions must be a positive integer, got {nb_actions!r}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"the model must have one input and one output, got {len(model.inputs)} "
+            f"and {len(model.outputs)}"
+        )
+    output_shape = tuple(model.outputs[0].shape)
+    if len(output_shape) != 2 or output_shape[-1] != nb_actions:
+        raise ValueError(
+            f"the model's output must have shape (batch, nb_actions={nb_actions}), "
+            f"got {output_shape}"
+        )
+
+
+def _dueling(model: keras.Model, nb_actions: int, dueling_type: str) -> keras.Model:
+    """The model with its last layer replaced by a value-and-advantages head."""
+    features = model.layers[-2].output
+    value_and_advantages = keras.layers.Dense(nb_actions + 1, name="value_advantages")(features)
+    q_values = DuelingQ(dueling_type, name="dueling_q")(value_and_advantages)
+    return keras.Model(model.inputs, q_values, name=f"{model.name}_dueling")

@@ -1,0 +1,476 @@
+"""Replay memories: preallocated NumPy rings of (n-step) transitions, uniform or prioritized."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from agents.n_step import NStepWindows
+from agents.schedules import LinearSchedule
+from agents.sum_tree import SumTree
+
+# Schaul et al.'s annealing of beta to 1; frozen, so safe to share as a default argument.
+DEFAULT_BETA = LinearSchedule(0.4, 1.0, 100_000)
+
+
+class Batch(NamedTuple):
+    """A sampled batch of transitions; row i of every array belongs to the same transition.
+
+    Attributes:
+        obs: Observations, in the stored dtype (uint8 pixels stay uint8).
+        actions: int64 actions taken in `obs`.
+        rewards: float32 discounted sums r_0 + gamma * r_1 + ... of the k <= n_step rewards
+            from `obs` on.
+        next_obs: Observations k steps after `obs`, to bootstrap from.
+        discounts: float32 gamma**k, or 0.0 where the episode terminated within the k steps.
+            The TD target is `rewards + discounts * max_a Q(next_obs, a)`.
+        weights: float32 importance-sampling weights (ones for uniform sampling).
+        indices: int64 ring positions, for `PrioritizedMemory.update_priorities`.
+    """
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    next_obs: np.ndarray
+    discounts: np.ndarray
+    weights: np.ndarray
+    indices: np.ndarray
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_unit(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return float(value)
+
+
+class SequentialMemory:
+    """A ring of the last `limit` transitions, sampled uniformly (with replacement).
+
+    Storage is allocated on the first append from that observation's shape and dtype, so uint8
+    pixels stay uint8: 50,000 transitions of 10x10x3 observations take about 30 MB.
+
+    With `n_step` > 1, each env stream (an `env_ids` entry of `append_batch`; `append` is stream
+    0) keeps its last transitions pending and stores the n-step transition once n rewards follow
+    it. When an episode ends every pending window is stored, cut short: a terminated end gives
+    discount 0, a truncated end bootstraps from the last `next_obs` with gamma**k for the k
+    rewards summed. Windows never mix streams or episodes: a stream whose new obs is not its last
+    next_obs (its env was reset without the episode end reaching the memory) has its window
+    stored as truncated first.
+
+    Args:
+        limit: Number of transitions kept, at least 1.
+        n_step: Rewards summed per transition, at least 1.
+        gamma: Discount in [0, 1] of the n-step sums and `Batch.discounts`; use the agent's.
+
+    Attributes:
+        step: The agent's step, which the agent sets before sampling (PrioritizedMemory anneals
+            beta with it).
+
+    Raises:
+        TypeError, ValueError: If an argument has the wrong type or is out of range.
+    """
+
+    def __init__(self, limit: int, n_step: int = 1, gamma: float = 0.99) -> None:
+        self.limit = _check_int("limit", limit, 1)
+        self.n_step = _check_int("n_step", n_step, 1)
+        self.gamma = _check_unit("gamma", gamma)
+        self.step = 0
+        self._windows = NStepWindows(self.n_step, self.gamma)
+        self._storage: dict[str, np.ndarray] = {}
+        self._next = 0
+        self._size = 0
+        self._rng = np.random.default_rng()
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the transition storage (0 before the first append)."""
+        return sum(array.nbytes for array in self._storage.values())
+
+    def append(
+        self,
+        obs: np.ndarray,
+        action: int,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+        truncated: bool,
+    ) -> None:
+        """Adds one transition of env stream 0 (see the class docstring for n-step)."""
+        self.append_batch(
+            np.asarray(obs)[None],
+            np.asarray([action]),
+            np.asarray([reward]),
+            np.asarray(next_obs)[None],
+            np.asarray([terminated]),
+            np.asarray([truncated]),
+            np.zeros(1, dtype=np.int64),
+        )
+
+    def append_batch(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        env_ids: np.ndarray | None = None,
+    ) -> None:
+        """Adds one transition from each of B env streams (a vector env's step).
+
+        Args:
+            obs: (B, *obs_shape) observations.
+            actions: (B,) integer actions.
+            rewards: (B,) finite rewards.
+            next_obs: (B, *obs_shape) observations reached (the final ones at an episode end).
+            terminated: (B,) bools.
+            truncated: (B,) bools.
+            env_ids: (B,) distinct ints >= 0, the stream (sub-env) of each row, so rows may be
+                left out (a vector env's autoreset steps); `arange(B)` if None.
+
+        Raises:
+            TypeError, ValueError: On a wrong dtype or shape (the first observation fixes them),
+                a non-finite reward, or repeated or negative env ids.
+        """
+        stored = self._storage.get("obs")
+        rows = _check_rows(obs, actions, rewards, next_obs, terminated, truncated, env_ids, stored)
+        if len(rows[1]) == 0:
+            return
+        if stored is None:
+            self._allocate(rows[0].shape[1:], rows[0].dtype)
+        for transitions in self._windows.push(*rows):
+            self._write(*transitions)
+
+    def flush(self) -> None:
+        """Stores every pending n-step window now, as truncated (bootstrapping from its last state).
+
+        For the end of training, so that the last steps can be sampled too; windows of streams
+        that restart are stored without it. A no-op when n_step is 1.
+        """
+        for transitions in self._windows.flush():
+            self._write(*transitions)
+
+    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
+        """Draws `batch_size` transitions uniformly, with replacement.
+
+        Args:
+            batch_size: At least 1 and at most `len(self)`.
+            rng: The generator to draw from; the memory's own unseeded one if None.
+
+        Returns:
+            A Batch with weights of 1.
+
+        Raises:
+            ValueError: If the memory is empty or holds fewer than `batch_size` transitions.
+        """
+        self._check_batch_size(batch_size)
+        indices = (self._rng if rng is None else rng).integers(0, self._size, batch_size)
+        return self._gather(indices, np.ones(batch_size, dtype=np.float32))
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns a JSON-able `{"class_name": ..., "config": {...}}` for `memory_from_config`."""
+        config = {"limit": self.limit, "n_step": self.n_step, "gamma": self.gamma}
+        return {"class_name": type(self).__name__, "config": config}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Returns everything needed to restore the memory exactly, as arrays (for `np.savez`).
+
+        The rows, ring position and size, the pending n-step windows and the settings that
+        shaped them (checked on load). The internal generator is not included.
+        """
+        state = {
+            "limit": np.array(self.limit),
+            "n_step": np.array(self.n_step),
+            "gamma": np.array(self.gamma),
+            "size": np.array(self._size),
+            "next_index": np.array(self._next),
+        }
+        state.update({key: array[: self._size].copy() for key, array in self._storage.items()})
+        state.update(self._windows.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restores the memory from `state_dict()`'s output (e.g. loaded back from an .npz).
+
+        Raises:
+            ValueError: If the state comes from a memory with other settings, or is inconsistent.
+        """
+        _require(state, ("limit", "n_step", "gamma", "size", "next_index"), "a replay memory's")
+        for key in ("limit", "n_step", "gamma"):
+            if float(state[key]) != float(getattr(self, key)):
+                raise ValueError(f"state has {key}={state[key]}, this memory {getattr(self, key)}")
+        size, next_index = int(state["size"]), int(state["next_index"])
+        full_ring = size == self.limit and 0 <= next_index < self.limit
+        if not (full_ring or 0 <= size == next_index < self.limit):
+            raise ValueError(f"inconsistent state: size {size}, next_index {next_index}")
+        self._storage = {}
+        if "obs" in state:
+            self._allocate(state["obs"].shape[1:], state["obs"].dtype)
+            for key, array in self._storage.items():
+                if state[key].shape != (size,) + array.shape[1:]:
+                    raise ValueError(f"state[{key!r}] has shape {state[key].shape}, size {size}")
+                array[:size] = state[key]
+        elif size:
+            raise ValueError(f"state has size {size} but no stored transitions")
+        self._size, self._next = size, next_index
+        self._windows.load_state_dict(state)
+
+    def _allocate(self, obs_shape: tuple[int, ...], obs_dtype: np.dtype) -> None:
+        self._storage = {
+            "obs": np.zeros((self.limit, *obs_shape), dtype=obs_dtype),
+            "actions": np.zeros(self.limit, dtype=np.int64),
+            "rewards": np.zeros(self.limit, dtype=np.float32),
+            "next_obs": np.zeros((self.limit, *obs_shape), dtype=obs_dtype),
+            "discounts": np.zeros(self.limit, dtype=np.float32),
+        }
+
+    def _write(self, obs, actions, rewards, next_obs, discounts) -> None:
+        """Stores M transitions at the ring's next positions (only the last `limit` if M > it)."""
+        rows = {"obs": obs, "actions": actions, "rewards": rewards}
+        rows.update({"next_obs": next_obs, "discounts": discounts})
+        count = min(len(actions), self.limit)
+        if count == 0:
+            return
+        indices = (self._next + np.arange(count)) % self.limit
+        for key, array in self._storage.items():
+            array[indices] = rows[key][-count:]
+        self._next = (self._next + count) % self.limit
+        self._size = min(self._size + count, self.limit)
+        self._on_write(indices)
+
+    def _on_write(self, indices: np.ndarray) -> None:
+        """Hook for subclasses: `indices` were just (over)written."""
+
+    def _check_batch_size(self, batch_size: int) -> None:
+        _check_int("batch_size", batch_size, 1)
+        if self._size == 0:
+            raise ValueError("cannot sample from an empty memory; append transitions first")
+        if batch_size > self._size:
+            raise ValueError(f"batch_size {batch_size} exceeds the {self._size} stored transitions")
+
+    def _gather(self, indices: np.ndarray, weights: np.ndarray) -> Batch:
+        storage = self._storage
+        return Batch(
+            storage["obs"][indices],
+            storage["actions"][indices],
+            storage["rewards"][indices],
+            storage["next_obs"][indices],
+            storage["discounts"][indices],
+            weights,
+            indices,
+        )
+
+
+def _require(state: dict[str, np.ndarray], keys: tuple[str, ...], what: str) -> None:
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise ValueError(f"state lacks {missing}; expected {what} state_dict()")
+
+
+def _check_obs(name: str, obs: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if obs.shape != shape:
+        raise ValueError(
+            f"{name} has shape {obs.shape[1:]} per transition, expected {shape[1:]} "
+            "(the memory's observation shape)"
+        )
+    if not np.can_cast(obs.dtype, dtype, casting="same_kind"):
+        raise TypeError(f"{name} has dtype {obs.dtype}, expected {dtype} (the memory's)")
+
+
+def _check_rows(
+    obs, actions, rewards, next_obs, terminated, truncated, env_ids, stored: np.ndarray | None
+) -> tuple[np.ndarray, ...]:
+    """Returns `append_batch`'s arguments as arrays, checked against each other and `stored`."""
+    obs, next_obs = np.asarray(obs), np.asarray(next_obs)
+    actions, rewards = np.asarray(actions), np.asarray(rewards)
+    if obs.ndim == 0:
+        raise ValueError("obs must have a leading batch axis, got a scalar")
+    batch = obs.shape[:1]
+    if stored is not None:
+        _check_obs("obs", obs, batch + stored.shape[1:], stored.dtype)
+    _check_obs("next_obs", next_obs, obs.shape, obs.dtype)
+    if actions.shape != batch or actions.dtype.kind not in "iu":
+        raise TypeError(f"actions must be {batch} ints, got {actions.dtype} {actions.shape}")
+    if rewards.shape != batch or rewards.dtype.kind not in "iuf":
+        raise TypeError(f"rewards must be {batch} numbers, got {rewards.dtype} {rewards.shape}")
+    if not np.all(np.isfinite(rewards)):
+        raise ValueError(f"rewards must be finite, got {rewards.tolist()}")
+    terminated, truncated = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
+    if terminated.shape != batch or truncated.shape != batch:
+        raise ValueError(f"terminated and truncated must have shape {batch}")
+    env_ids = np.arange(batch[0]) if env_ids is None else np.asarray(env_ids)
+    if env_ids.shape != batch or env_ids.dtype.kind not in "iu":
+        raise TypeError(f"env_ids must be {batch} ints, got {env_ids.dtype} {env_ids.shape}")
+    if batch[0] and (env_ids.min() < 0 or len(np.unique(env_ids)) != batch[0]):
+        raise ValueError(f"env_ids must be distinct and >= 0, got {env_ids.tolist()}")
+    return obs, actions, rewards, next_obs, terminated, truncated, env_ids
+
+
+class PrioritizedMemory(SequentialMemory):
+    """A ring sampled in proportion to priority (Schaul et al., 2016, proportional variant).
+
+    Priorities are (|td_error| + eps)**alpha, kept in a sum tree; new transitions get the
+    largest priority seen so far, so each is likely sampled at least once. `sample` is
+    stratified (one draw in each of `batch_size` equal segments of the total priority) and
+    returns importance-sampling weights (N * P(i))**-beta divided by the batch's largest.
+    A schedule `beta` is read at `memory.step`, which the agent sets to its step before sampling.
+
+    Args:
+        limit: Number of transitions kept, at least 1.
+        alpha: Prioritization exponent in [0, 1] (0 is uniform).
+        beta: Importance-sampling exponent in [0, 1], or a LinearSchedule of it (both ends in
+            [0, 1]) over `memory.step`.
+        eps: Added to |td_error| (> 0) so that no transition becomes unsampleable.
+        n_step: Rewards summed per transition, at least 1.
+        gamma: Discount in [0, 1]; use the agent's.
+
+    Raises:
+        TypeError, ValueError: If an argument has the wrong type or is out of range.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        alpha: float = 0.6,
+        beta: float | LinearSchedule = DEFAULT_BETA,
+        eps: float = 1e-6,
+        n_step: int = 1,
+        gamma: float = 0.99,
+    ) -> None:
+        super().__init__(limit, n_step=n_step, gamma=gamma)
+        self.alpha = _check_unit("alpha", alpha)
+        if isinstance(beta, LinearSchedule):
+            _check_unit("beta's start", beta.start)
+            _check_unit("beta's end", beta.end)
+            self.beta: float | LinearSchedule = beta
+        else:
+            self.beta = _check_unit("beta", beta)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < np.inf:
+            raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
+        self.eps = float(eps)
+        self._tree = SumTree(self.limit)
+        self._max_priority = 1.0
+
+    def current_beta(self) -> float:
+        """Returns beta at `self.step`."""
+        return self.beta(self.step) if isinstance(self.beta, LinearSchedule) else self.beta
+
+    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
+        """Draws `batch_size` transitions in proportion to their priority (stratified).
+
+        Args:
+            batch_size: At least 1 and at most `len(self)`.
+            rng: The generator to draw from; the memory's own unseeded one if None.
+
+        Returns:
+            A Batch whose `weights` are the normalised importance-sampling weights.
+
+        Raises:
+            ValueError: If the memory is empty or holds fewer than `batch_size` transitions.
+        """
+        self._check_batch_size(batch_size)
+        rng = self._rng if rng is None else rng
+        segment = self._tree.total / batch_size
+        values = (np.arange(batch_size) + rng.random(batch_size)) * segment
+        indices, priorities = self._tree.find(values)
+        # (N * P(i))**-beta / max_j (N * P(j))**-beta simplifies to (min_j p_j / p_i)**beta.
+        weights = (priorities.min() / priorities) ** self.current_beta()
+        return self._gather(indices, weights.astype(np.float32))
+
+    def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
+        """Sets the priorities of sampled transitions from their new TD errors.
+
+        Args:
+            indices: `Batch.indices` of the sample, each in [0, len(self)).
+            td_errors: One finite TD error per index, of either sign (the priority uses |td|).
+
+        Raises:
+            ValueError: If the shapes differ, an index is out of range, or a TD error is NaN or
+                infinite.
+        """
+        indices, td_errors = np.asarray(indices), np.asarray(td_errors, dtype=np.float64)
+        if indices.shape != td_errors.shape:
+            raise ValueError(
+                f"got indices of shape {indices.shape} but td_errors of {td_errors.shape}"
+            )
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"indices must be integers, got {indices.dtype}")
+        if indices.size and (indices.min() < 0 or indices.max() >= self._size):
+            raise ValueError(f"indices must be in [0, {self._size}), got {indices.tolist()}")
+        finite = np.isfinite(td_errors)
+        if not finite.all():
+            raise ValueError(f"td_errors must be finite, got {td_errors[~finite][:5].tolist()}")
+        priorities = (np.abs(td_errors) + self.eps) ** self.alpha
+        self._tree.update(indices, priorities)
+        self._max_priority = max(self._max_priority, float(priorities.max(initial=0.0)))
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns a JSON-able `{"class_name": ..., "config": {...}}` for `memory_from_config`."""
+        config = super().get_config()
+        beta = self.beta.get_config() if isinstance(self.beta, LinearSchedule) else self.beta
+        config["config"].update(alpha=self.alpha, beta=beta, eps=self.eps)
+        return config
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Like `SequentialMemory.state_dict`, plus the priorities, max priority and step."""
+        state = super().state_dict()
+        state.update(alpha=np.array(self.alpha), eps=np.array(self.eps))
+        state["priorities"] = self._tree.leaves[: self._size]
+        state["max_priority"] = np.array(self._max_priority)
+        state["step"] = np.array(self.step)
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restores the memory from `state_dict()`'s output, sum tree included.
+
+        Raises:
+            ValueError: If the state comes from a memory with other settings, or is inconsistent.
+        """
+        _require(
+            state, ("alpha", "eps", "priorities", "max_priority", "step"), "a PrioritizedMemory's"
+        )
+        for key in ("alpha", "eps"):
+            if float(state[key]) != getattr(self, key):
+                raise ValueError(f"state has {key}={state[key]}, this memory {getattr(self, key)}")
+        super().load_state_dict(state)
+        priorities = np.asarray(state["priorities"], dtype=np.float64)
+        if priorities.shape != (self._size,) or not np.all(priorities > 0):
+            raise ValueError(f"state needs {self._size} priorities > 0, got {priorities.shape}")
+        leaves = np.zeros(self.limit)
+        leaves[: self._size] = priorities
+        self._tree.load_leaves(leaves)
+        self._max_priority = float(state["max_priority"])
+        self.step = int(state["step"])
+
+    def _on_write(self, indices: np.ndarray) -> None:
+        self._tree.update(indices, np.full(len(indices), self._max_priority))
+
+
+def memory_from_config(config: dict[str, Any]) -> SequentialMemory:
+    """Rebuilds an (empty) memory from `get_config()`'s output.
+
+    Raises:
+        ValueError: If `config` is not a memory config.
+    """
+    classes = {cls.__name__: cls for cls in (SequentialMemory, PrioritizedMemory)}
+    if not isinstance(config, dict) or config.get("class_name") not in classes:
+        raise ValueError(f"expected a config with class_name in {sorted(classes)}, got {config!r}")
+    kwargs = dict(config["config"])
+    if isinstance(kwargs.get("beta"), dict):
+        kwargs["beta"] = LinearSchedule.from_config(kwargs["beta"])
+    return classes[config["class_name"]](**kwargs)

@@ -1,0 +1,214 @@
+"""DQNAgent: learning a known optimum, exact targets, target updates, weights and bad input."""
+
+from __future__ import annotations
+
+import gymnasium
+import keras
+import numpy as np
+import pytest
+
+from agents.dqn import DQNAgent
+from agents.memory import PrioritizedMemory, SequentialMemory
+from agents.policy import EpsGreedyQPolicy
+from tests.agents.toy_envs import Corridor
+
+GAMMA = 0.9
+
+
+def dense_model(inputs: int = 5, actions: int = 2, seed: int = 0) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((inputs,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(actions),
+        ]
+    )
+
+
+def make_agent(memory=None, model=None, **kwargs) -> DQNAgent:
+    defaults = dict(
+        policy=EpsGreedyQPolicy(0.3), gamma=GAMMA, nb_steps_warmup=50,
+        target_model_update=50, batch_size=32,
+    )  # fmt: skip
+    agent = DQNAgent(
+        model or dense_model(),
+        2,
+        memory or SequentialMemory(2000, gamma=GAMMA),
+        **{**defaults, **kwargs},
+    )
+    agent.compile(keras.optimizers.Adam(1e-2))
+    return agent
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"enable_double_dqn": True, "enable_dueling_network": True},
+        {"memory": PrioritizedMemory(2000, n_step=3, gamma=GAMMA)},
+    ],
+    ids=["plain", "double-dueling", "per-3step"],
+)
+def test_learns_the_optimal_q_values_of_a_corridor(options):
+    env = Corridor(5)
+    agent = make_agent(**options)
+    agent.fit(env, nb_steps=1500, verbose=0, seed=0)
+    q_values = agent.model(env.all_observations()).numpy()
+    np.testing.assert_allclose(q_values, env.optimal_q(GAMMA), atol=0.08)
+    history = agent.test(env, nb_episodes=2, verbose=0)
+    assert history.history["nb_episode_steps"] == [4, 4]
+
+
+def fixed_batch(rng):
+    obs = rng.normal(size=(8, 5)).astype(np.float32)
+    next_obs = rng.normal(size=(8, 5)).astype(np.float32)
+    actions = rng.integers(0, 2, 8)
+    rewards = rng.normal(size=8).astype(np.float32)
+    discounts = np.array([GAMMA, 0.0, GAMMA**3, GAMMA, 0.0, GAMMA, GAMMA**2, GAMMA], np.float32)
+    weights = np.ones(8, np.float32)
+    return obs, actions, rewards, next_obs, discounts, weights
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_td_errors_match_a_numpy_calculation(double):
+    agent = make_agent(enable_double_dqn=double)
+    # Make the target network differ from the online one, so double DQN matters.
+    agent.target_model.set_weights([w * 1.7 + 0.1 for w in agent.model.get_weights()])
+    obs, actions, rewards, next_obs, discounts, weights = fixed_batch(np.random.default_rng(1))
+    online_next = agent.model(next_obs).numpy()
+    target_next = agent.target_model(next_obs).numpy()
+    q = agent.model(obs).numpy()
+    chooser = online_next if double else target_next
+    bootstrap = target_next[np.arange(8), chooser.argmax(axis=1)]
+    expected = rewards + discounts * bootstrap - q[np.arange(8), actions]
+    _, _, td_errors, _ = agent._train_fn(obs, actions, rewards, next_obs, discounts, weights)
+    np.testing.assert_allclose(td_errors.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dueling_type", ["avg", "max", "naive"])
+def test_dueling_head_combines_value_and_advantages(dueling_type):
+    agent = make_agent(enable_dueling_network=True, dueling_type=dueling_type)
+    obs = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    head = keras.Model(agent.model.inputs, agent.model.get_layer("value_advantages").output)
+    value_advantages = head(obs).numpy()
+    value, advantages = value_advantages[:, :1], value_advantages[:, 1:]
+    offset = {
+        "avg": advantages.mean(axis=1, keepdims=True),
+        "max": advantages.max(axis=1, keepdims=True),
+        "naive": 0.0,
+    }[dueling_type]
+    np.testing.assert_allclose(agent.model(obs).numpy(), value + advantages - offset, atol=1e-5)
+
+
+def test_hard_target_update_every_n_steps():
+    agent = make_agent(target_model_update=100, nb_steps_warmup=10)
+    env = Corridor(5)
+    agent.fit(env, nb_steps=99, verbose=0, seed=0)
+    online, target = agent.model.get_weights(), agent.target_model.get_weights()
+    assert any(not np.allclose(o, t) for o, t in zip(online, target))
+    agent.fit(env, nb_steps=1, verbose=0)
+    for o, t in zip(agent.model.get_weights(), agent.target_model.get_weights()):
+        np.testing.assert_array_equal(o, t)
+
+
+def test_soft_target_update_moves_by_tau():
+    tau = 0.25
+    agent = make_agent(target_model_update=tau)
+    before = agent.target_model.get_weights()
+    agent._train_fn(*fixed_batch(np.random.default_rng(2)))
+    online = agent.model.get_weights()
+    for old, new, o in zip(before, agent.target_model.get_weights(), online):
+        np.testing.assert_allclose(new, tau * o + (1 - tau) * old, rtol=1e-5, atol=1e-6)
+
+
+def test_terminated_does_not_bootstrap_and_truncated_does():
+    memory = SequentialMemory(10, gamma=GAMMA)
+    obs = np.eye(5, dtype=np.float32)
+    memory.append(obs[0], 1, 0.0, obs[1], True, False)
+    memory.append(obs[1], 1, 0.0, obs[2], False, True)
+    batch = memory.sample(2, np.random.default_rng(0))
+    by_index = dict(zip(batch.indices.tolist(), batch.discounts.tolist()))
+    assert by_index == {0: 0.0, 1: pytest.approx(GAMMA)} or set(by_index) != {0, 1}
+    agent = make_agent()
+    rewards = np.zeros(2, np.float32)
+    actions = np.array([1, 1])
+    next_obs = obs[[1, 2]]
+    _, _, td, _ = agent._train_fn(
+        obs[[0, 1]], actions, rewards, next_obs, np.array([0.0, GAMMA], np.float32), np.ones(2)
+    )
+    q = agent.model(obs[[0, 1]]).numpy()[:, 1]
+    target_next = agent.target_model(next_obs).numpy().max(axis=1)
+    np.testing.assert_allclose(td.numpy(), [0 - q[0], GAMMA * target_next[1] - q[1]], atol=1e-5)
+
+
+def test_prioritized_memory_gets_the_td_errors_back():
+    memory = PrioritizedMemory(500, gamma=GAMMA)
+    agent = make_agent(memory=memory, nb_steps_warmup=40)
+    agent.fit(Corridor(5), nb_steps=200, verbose=0, seed=0)
+    leaves = memory.state_dict()["priorities"][: len(memory)]
+    assert len(np.unique(np.round(leaves, 6))) > 10
+
+
+def test_same_seeds_give_identical_runs():
+    def run():
+        agent = make_agent(model=dense_model(seed=3))
+        agent.fit(Corridor(5), nb_steps=300, verbose=0, seed=7)
+        return agent.model.get_weights()
+
+    for a, b in zip(run(), run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weights_round_trip_gives_identical_greedy_actions(tmp_path):
+    env = Corridor(5)
+    agent = make_agent()
+    agent.fit(env, nb_steps=300, verbose=0, seed=0)
+    path = tmp_path / "corridor.weights.h5"
+    agent.save_weights(str(path))
+    other = make_agent(model=dense_model(seed=9))
+    other.load_weights(str(path))
+    obs = env.all_observations()
+    agent.training = other.training = False
+    np.testing.assert_array_equal(agent.forward(obs), other.forward(obs))
+    for o, t in zip(other.model.get_weights(), other.target_model.get_weights()):
+        np.testing.assert_array_equal(o, t)
+
+
+def test_vector_env_fit_learns_too():
+    env = gymnasium.vector.SyncVectorEnv([lambda: Corridor(5)] * 4)
+    agent = make_agent(train_interval=4)
+    agent.fit(env, nb_steps=2000, verbose=0, seed=0)
+    agent.training = False
+    assert (agent.forward(Corridor(5).all_observations()) == 1).all()
+
+
+def test_bad_input_gets_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"nb_actions=3"):
+        DQNAgent(dense_model(), 3, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
+    with pytest.raises(ValueError, match="gamma"):
+        DQNAgent(dense_model(), 2, SequentialMemory(10), gamma=GAMMA)
+    with pytest.raises(TypeError, match="keras.Model"):
+        DQNAgent("model", 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
+    with pytest.raises(ValueError, match="dueling_type"):
+        DQNAgent(dense_model(), 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA,
+                 enable_dueling_network=True, dueling_type="mean")  # fmt: skip
+    uncompiled = DQNAgent(dense_model(), 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
+    with pytest.raises(RuntimeError, match="compile"):
+        uncompiled.fit(Corridor(5), nb_steps=10)
+    agent = make_agent()
+    with pytest.raises(ValueError, match=r"shape \(5,\), the env gives \(7,\)"):
+        agent.fit(Corridor(7), nb_steps=10)
+    with pytest.raises(ValueError, match="Discrete"):
+        agent.fit(gymnasium.make("MountainCarContinuous-v0"), nb_steps=10)
+    other = make_agent(model=dense_model(inputs=7))
+    path = tmp_path / "seven.weights.h5"
+    other.save_weights(str(path))
+    with pytest.raises(ValueError, match="cannot load"):
+        agent.load_weights(str(path))
+    with pytest.raises(FileNotFoundError):
+        agent.load_weights(str(tmp_path / "missing.weights.h5"))
+    corrupt = tmp_path / "corrupt.weights.h5"
+    corrupt.write_bytes(b"not an h5 file")
+    with pytest.raises(ValueError, match="cannot load"):
+        agent.load_weights(str(corrupt))

@@ -8,16 +8,73 @@ import keras
 from keras import ops
 
 
+def _player_position(images: Any, player_channel: int) -> tuple[Any, Any]:
+    """(row, column) of the brightest pixel of `player_channel` in each image."""
+    height, width = images.shape[1], images.shape[2]
+    flat = ops.reshape(images[..., player_channel], (-1, height * width))
+    player = ops.argmax(flat, axis=1)
+    return player // width, player % width
+
+
 @keras.saving.register_keras_serializable(package="agents")
 class PlayerCentredView(keras.layers.Layer):
     """Re-centres a Blob image on the player: an egocentric view of the grid.
 
     The input is a batch of (H, W, C) images scaled to [0, 1] in which the player is the pixel
-    with the largest value in channel `player_channel` (blue, in Blob). The output is
-    (2H - 1, 2W - 1, C + 1): the same image shifted so the player sits in the centre, plus a
-    channel that is 1 on cells inside the grid and 0 beyond its walls. Every relative position of
-    food and enemy then lands on the same input unit wherever the player is, which is what lets a
-    small network learn Blob fast.
+    with the largest value in channel `player_channel` (blue, in Blob). The output is the
+    (2R + 1, 2R + 1, C + 1) window centred on the player, R = `radius` (default: H - 1 rows and
+    W - 1 columns, so the whole grid is always in view), plus a channel that is 1 on cells inside
+    the grid and 0 beyond its walls. The same relative position of food or enemy then lands on
+    the same input unit wherever the player is.
+
+    Args:
+        player_channel: The channel that marks the player.
+        radius: Cells shown on each side of the player; None for the whole grid.
+    """
+
+    def __init__(self, player_channel: int = 2, radius: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if radius is not None and radius < 0:
+            raise ValueError(f"radius must be >= 0 or None, got {radius}")
+        self.player_channel = player_channel
+        self.radius = radius
+
+    def _radii(self, height: int, width: int) -> tuple[int, int]:
+        if self.radius is None:
+            return height - 1, width - 1
+        return self.radius, self.radius
+
+    def call(self, images: Any) -> Any:
+        """Returns the egocentric view of a batch of images."""
+        height, width = images.shape[1], images.shape[2]
+        row, col = _player_position(images, self.player_channel)
+        row_radius, col_radius = self._radii(height, width)
+        # One-hot selectors: output row u shows input row (row + u - R), zero past the walls.
+        rows = ops.one_hot(row[:, None] + ops.arange(2 * row_radius + 1) - row_radius, height)
+        cols = ops.one_hot(col[:, None] + ops.arange(2 * col_radius + 1) - col_radius, width)
+        grid = ops.concatenate([images, ops.ones_like(images[..., :1])], axis=-1)
+        return ops.einsum("bur,brsc,bvs->buvc", rows, grid, cols)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """(batch, 2R + 1, 2R + 1, C + 1)."""
+        batch, height, width, channels = input_shape
+        row_radius, col_radius = self._radii(height, width)
+        return (batch, 2 * row_radius + 1, 2 * col_radius + 1, channels + 1)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's arguments."""
+        return {**super().get_config(), "player_channel": self.player_channel, "radius": self.radius}
+
+
+@keras.saving.register_keras_serializable(package="agents")
+class PlayerOffsets(keras.layers.Layer):
+    """Where each channel's mass lies relative to the player: coordinate features.
+
+    For every channel c it returns sum(x[..., c] * (column - player column)) / (W - 1) and the
+    same for rows. In Blob, where each object is one pixel, that is the food's and the enemy's
+    (dx, dy) from the player, scaled to [-1, 1] (the player's own pixels add nothing): the few
+    numbers the optimal policy depends on, as smooth inputs a small dense network generalises
+    over.
 
     Args:
         player_channel: The channel that marks the player.
@@ -28,22 +85,21 @@ class PlayerCentredView(keras.layers.Layer):
         self.player_channel = player_channel
 
     def call(self, images: Any) -> Any:
-        """Returns the egocentric view of a batch of images."""
+        """Returns (batch, 2 * channels): every channel's x offset, then every channel's y."""
         height, width = images.shape[1], images.shape[2]
-        flat = ops.reshape(images[..., self.player_channel], (-1, height * width))
-        player = ops.argmax(flat, axis=1)
-        row, col = player // width, player % width
-        # One-hot selectors: output row u shows input row (row + u - (H-1)), zero past the walls.
-        rows = ops.one_hot(row[:, None] + ops.arange(2 * height - 1) - (height - 1), height)
-        cols = ops.one_hot(col[:, None] + ops.arange(2 * width - 1) - (width - 1), width)
-        inside = ops.ones_like(images[..., :1])
-        grid = ops.concatenate([images, inside], axis=-1)
-        return ops.einsum("bur,brsc,bvs->buvc", rows, grid, cols)
+        row, col = _player_position(images, self.player_channel)
+        mass = ops.sum(images, axis=(1, 2))
+        x_moment = ops.einsum("bhwc,w->bc", images, ops.arange(width, dtype=images.dtype))
+        y_moment = ops.einsum("bhwc,h->bc", images, ops.arange(height, dtype=images.dtype))
+        col = ops.cast(col, images.dtype)[:, None]
+        row = ops.cast(row, images.dtype)[:, None]
+        x_offsets = (x_moment - mass * col) / max(width - 1, 1)
+        y_offsets = (y_moment - mass * row) / max(height - 1, 1)
+        return ops.concatenate([x_offsets, y_offsets], axis=-1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        """(batch, 2H - 1, 2W - 1, C + 1)."""
-        batch, height, width, channels = input_shape
-        return (batch, 2 * height - 1, 2 * width - 1, channels + 1)
+        """(batch, 2 * channels)."""
+        return (input_shape[0], 2 * input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
         """The layer's arguments."""

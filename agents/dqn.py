@@ -128,6 +128,7 @@ class DQNAgent(Agent):
         self.optimizer.build(self.model.trainable_variables)
         self._q_fn = tf.function(self._q_values, reduce_retracing=True)
         self._train_fn = tf.function(self._train_step, reduce_retracing=True)
+        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:
@@ -166,8 +167,8 @@ class DQNAgent(Agent):
         metrics: dict[str, float] = {}
         if after > self.nb_steps_warmup and len(self.memory) >= self.batch_size:
             due = int(after // self.train_interval) - int(before // self.train_interval)
-            for _ in range(due):
-                metrics = self._update(after)
+            if due:
+                metrics = self._update(after, due)
         interval = self.target_model_update
         if interval >= 1 and after // interval > before // interval:
             self.update_target_model()
@@ -178,18 +179,41 @@ class DQNAgent(Agent):
         for target, online in zip(self.target_model.weights, self.model.weights):
             target.assign(online)
 
-    def _update(self, step: int) -> dict[str, float]:
+    def _update(self, step: int, count: int) -> dict[str, float]:
+        """Runs `count` updates in one compiled call; returns their mean metrics."""
         self.memory.step = step
-        batch = self.memory.sample(self.batch_size, self.rng)
-        loss, mean_q, td_errors, extra = self._train_fn(
-            batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.discounts, batch.weights
+        batches = [self.memory.sample(self.batch_size, self.rng) for _ in range(count)]
+        stacked = [np.stack(arrays) for arrays in zip(*batches)]
+        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
+        losses, mean_qs, td_errors, extras = self._train_many_fn(
+            obs, actions, rewards, next_obs, discounts, weights
         )
         if hasattr(self.memory, "update_priorities"):
-            self.memory.update_priorities(batch.indices, td_errors.numpy())
-        metrics = {"loss": float(loss), "mean_q": float(mean_q)}
-        for (name, _), value in zip(self._metric_fns, extra):
-            metrics[name] = float(value)
+            # Priorities of a fused group are refreshed together, after its last update.
+            self.memory.update_priorities(indices.ravel(), td_errors.numpy().ravel())
+        metrics = {"loss": float(np.mean(losses)), "mean_q": float(np.mean(mean_qs))}
+        for (name, _), values in zip(self._metric_fns, np.asarray(extras).T):
+            metrics[name] = float(values.mean())
         return metrics
+
+    def _train_steps(
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any
+    ) -> tuple[Any, Any, Any, Any]:
+        """Runs one update per leading index of the stacked batches (one Python call for all)."""
+        count = tf.shape(obs)[0]
+        losses = tf.TensorArray(tf.float32, size=count)
+        mean_qs = tf.TensorArray(tf.float32, size=count)
+        td_errors = tf.TensorArray(tf.float32, size=count)
+        extras = tf.TensorArray(tf.float32, size=count)
+        for k in tf.range(count):
+            loss, mean_q, td, extra = self._train_step(
+                obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k]
+            )
+            losses = losses.write(k, loss)
+            mean_qs = mean_qs.write(k, mean_q)
+            td_errors = td_errors.write(k, td)
+            extras = extras.write(k, tf.stack(extra) if extra else tf.zeros(0))
+        return losses.stack(), mean_qs.stack(), td_errors.stack(), extras.stack()
 
     def _q_values(self, obs: Any) -> Any:
         return self.model(tf.cast(obs, tf.float32), training=False)

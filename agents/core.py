@@ -238,7 +238,9 @@ class Agent:
             self.interrupted = True
             report.interrupted()
         finally:
-            self.env = None
+            self.env, self.training = None, False
+            if self.policy is not None:
+                self.policy.training = False
         hooks.call("on_train_end", {})
         return history
 

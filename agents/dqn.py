@@ -356,6 +356,8 @@ def _check_model(model: Any, nb_actions: int) -> None:
 def _dueling(model: keras.Model, nb_actions: int, dueling_type: str) -> keras.Model:
     """The model with its last layer replaced by a value-and-advantages head."""
     features = model.layers[-2].output
-    value_and_advantages = keras.layers.Dense(nb_actions + 1, name="value_advantages")(features)
+    value_and_advantages = keras.layers.Dense(
+        nb_actions + 1, kernel_initializer="zeros", name="value_advantages"
+    )(features)
     q_values = DuelingQ(dueling_type, name="dueling_q")(value_and_advantages)
     return keras.Model(model.inputs, q_values, name=f"{model.name}_dueling")

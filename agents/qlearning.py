@@ -33,8 +33,9 @@ class QLearningAgent(Agent):
     `scripts/tune_qlearning.py`): moves are deterministic, so `learning_rate=1.0`; a table of
     zeros is optimistic against Blob's -1 step reward, so every action of a state gets tried
     before any is repeated; a constant 0.2 exploration keeps revisiting alternatives that were
-    tried before better paths behind them were known. `QLearningAgent.tutorial` gives the
-    tutorial's settings, which learn the same game far more slowly.
+    tried before better paths behind them were known. With them the greedy policy reaches 90%
+    of the exact optimum in 3.5-4.25M env steps (3 seeds; 64 sub-envs); the tutorial's settings
+    (`QLearningAgent.tutorial`) are still at -21 (optimum +21.3) after 4M.
 
     Args:
         observation_space: A `Discrete` or `MultiDiscrete` space.

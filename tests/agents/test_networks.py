@@ -1,0 +1,78 @@
+"""The Q-networks and the layers they are built from."""
+
+from __future__ import annotations
+
+import gymnasium
+import keras
+import numpy as np
+import pytest
+
+import blobenv  # noqa: F401  (registers Blob-v0)
+from agents.layers import DuelingQ, PlayerCentredView, PlayerOffsets
+from agents.networks import blob_cnn, tutorial_cnn
+
+
+def blob_observation(seed: int, size: int = 10):
+    env = gymnasium.make("Blob-v0", size=size)
+    obs, info = env.reset(seed=seed)
+    return obs, info
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_player_centred_view_puts_the_player_in_the_middle(seed):
+    obs, info = blob_observation(seed)
+    view = PlayerCentredView()(obs[None].astype("float32") / 255).numpy()[0]
+    assert view.shape == (19, 19, 4)
+    (px, py), (fx, fy), (ex, ey) = info["player"], info["food"], info["enemy"]
+    assert view[9, 9, 2] == 1.0  # the player, in blue
+    assert view[9 + fy - py, 9 + fx - px, 1] == 1.0  # the food, in green
+    assert view[9 + ey - py, 9 + ex - px, 0] == 1.0  # the enemy, in red
+    # The last channel marks the grid: exactly its 100 cells, shifted with the player.
+    inside = view[..., 3]
+    assert inside.sum() == 100 and inside[9 - py, 9 - px] == 1.0 and inside[9 - py - 1, 9] == 0.0
+
+
+def test_local_view_shows_the_walls_around_a_corner_player():
+    env = gymnasium.make("Blob-v0")
+    obs, _ = env.reset(seed=0, options={"player": (0, 0), "food": (5, 5), "enemy": (1, 1)})
+    view = PlayerCentredView(radius=1)(obs[None].astype("float32") / 255).numpy()[0]
+    np.testing.assert_array_equal(view[..., 3], [[0, 0, 0], [0, 1, 1], [0, 1, 1]])
+    assert view[2, 2, 0] == 1.0  # the enemy, diagonally below-right
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_player_offsets_are_the_scaled_food_and_enemy_offsets(seed):
+    obs, info = blob_observation(seed)
+    offsets = PlayerOffsets()(obs[None].astype("float32") / 255).numpy()[0]
+    (px, py), (fx, fy), (ex, ey) = info["player"], info["food"], info["enemy"]
+    x_offsets, y_offsets = offsets[:3], offsets[3:]
+    np.testing.assert_allclose(x_offsets[[0, 1, 2]], [(ex - px) / 9, (fx - px) / 9, 0], atol=1e-6)
+    np.testing.assert_allclose(y_offsets[[0, 1, 2]], [(ey - py) / 9, (fy - py) / 9, 0], atol=1e-6)
+
+
+def test_dueling_layer_rejects_unknown_types():
+    with pytest.raises(ValueError, match="dueling_type"):
+        DuelingQ("mean")
+
+
+@pytest.mark.parametrize("build", [blob_cnn, tutorial_cnn])
+def test_networks_map_uint8_images_to_q_values_and_reload_from_json(build):
+    obs, _ = blob_observation(0)
+    model = build(obs.shape, np.int64(9))
+    q_values = model(obs[None].astype("float32")).numpy()
+    assert q_values.shape == (1, 9)
+    clone = keras.models.model_from_json(model.to_json())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(obs[None].astype("float32")).numpy(), q_values, atol=1e-6)
+
+
+def test_blob_cnn_starts_with_zero_q_values():
+    obs, _ = blob_observation(1)
+    assert not blob_cnn(obs.shape, 9)(obs[None].astype("float32")).numpy().any()
+
+
+def test_bad_shapes_are_refused():
+    with pytest.raises(ValueError, match="image shape"):
+        blob_cnn((10, 10), 9)
+    with pytest.raises(ValueError, match="radius"):
+        PlayerCentredView(radius=-1)

@@ -37,7 +37,7 @@ class CallbackList:
             self._hooks[name] = [self._resolve(cb, name) for cb in self.callbacks]
         # Step hooks run every env step: skip the callbacks for which they do nothing.
         for name in ("on_step_begin", "on_step_end"):
-            pairs = zip(self.callbacks, self._hooks[name])
+            pairs = zip(self.callbacks, self._hooks[name], strict=True)
             self._hooks[name] = [hook for cb, hook in pairs if not _step_hook_is_noop(cb, name)]
 
     @staticmethod

@@ -105,6 +105,7 @@ def save_checkpoint(
     if include_memory and getattr(agent, "memory", None) is None:
         raise ValueError(f"include_memory=True, but a {type(agent).__name__} has no memory")
     metadata = dict(metadata or {})
+    _json_bytes(metadata, "metadata")  # refused before anything is written
     state, arrays = handler.save(agent)
     state.update(
         class_name=type(agent).__name__,
@@ -118,7 +119,7 @@ def save_checkpoint(
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     numbers = [_number(path) for path in root.iterdir() if _number(path) is not None]
-    name = f"ckpt-{max(numbers, default=0) + 1:06d}-step-{agent.step}"
+    name = f"ckpt-{max(numbers, default=0) + 1:06d}-step-{int(agent.step)}"
     staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=root))
     try:
         files = {STATE: _write(staging / STATE, lambda file: file.write(state_bytes))}
@@ -131,8 +132,8 @@ def save_checkpoint(
             "step": int(agent.step), "episode": int(agent.episode), "metadata": metadata,
             "files": files,
         }  # fmt: skip
-        manifest = {**body, "sha256": _sha256(_json_bytes(body, "metadata"))}
-        manifest_bytes = _json_bytes(manifest, "metadata")
+        manifest = {**body, "sha256": _sha256(_json_bytes(body, "the manifest"))}
+        manifest_bytes = _json_bytes(manifest, "the manifest")
         _write(staging / MANIFEST, lambda file: file.write(manifest_bytes))
         _fsync_dir(staging)
         os.replace(staging, root / name)
@@ -263,9 +264,20 @@ def _read(path: Path) -> _Checkpoint:
         )
     if not intact:
         raise CheckpointError(f"{manifest_path} is corrupted: its sha256 does not match")
-    files = body.get("files", {})
-    if not {STATE, ARRAYS} <= set(files):
-        raise CheckpointError(f"{manifest_path} lists {sorted(files)}, not {STATE} and {ARRAYS}")
+    files = body.get("files")
+    known = {STATE, ARRAYS, MEMORY}
+    if (
+        not isinstance(files, dict)
+        or not {STATE, ARRAYS} <= set(files) <= known
+        or not all(
+            isinstance(entry, dict) and {"bytes", "sha256"} <= set(entry)
+            for entry in files.values()
+        )
+    ):
+        raise CheckpointError(
+            f"{manifest_path} must list {STATE}, {ARRAYS} and optionally {MEMORY} with their "
+            f"bytes and sha256, got {str(files)[:200]}"
+        )
     contents = {name: _verified_bytes(path / name, entry) for name, entry in files.items()}
     try:
         state = json.loads(contents[STATE])

@@ -26,7 +26,8 @@ class Agent:
         training: True inside `fit`, False inside `test`.
         stop_training: Set it (from a callback) to stop `fit` after the current step.
         interrupted: True when the last run was stopped by KeyboardInterrupt.
-        rng: The agent's random generator (exploration, replay sampling); `fit(seed=...)` reseeds it.
+        rng: The agent's random generator (exploration, replay sampling); `fit(seed=...)`
+            reseeds it.
         env: The env of the run in progress, None outside a run.
     """
 
@@ -147,8 +148,7 @@ class Agent:
         """
         if not self.compiled:
             raise RuntimeError(
-                f"{type(self).__name__} is not compiled: call agent.compile(optimizer) "
-                "before fit()"
+                f"{type(self).__name__} is not compiled: call agent.compile(optimizer) before fit()"
             )
         if (nb_steps is None) == (nb_episodes is None):
             raise ValueError(
@@ -211,7 +211,9 @@ class Agent:
         import keras
 
         for name, budget in (("nb_steps", nb_steps), ("nb_episodes", nb_episodes)):
-            if budget is not None and (isinstance(budget, bool) or int(budget) != budget or budget < 1):
+            if budget is not None and (
+                isinstance(budget, bool) or int(budget) != budget or budget < 1
+            ):
                 raise ValueError(f"{name} must be a positive integer, got {budget!r}")
         driver = EnvDriver(env, nb_max_episode_steps)
         self.check_env(driver)

@@ -135,7 +135,10 @@ class DQNAgent(Agent):
         """Checks that the env's observations fit the model and its actions match nb_actions."""
         expected = tuple(self.model.input_shape[1:])
         got = tuple(driver.observation_space.shape or ())
-        if len(expected) != len(got) or any(e not in (None, g) for e, g in zip(expected, got)):
+        mismatch = len(expected) != len(got) or any(
+            e not in (None, g) for e, g in zip(expected, got, strict=True)
+        )
+        if mismatch:
             raise ValueError(
                 f"the model takes observations of shape {expected}, the env gives {got}"
             )
@@ -176,14 +179,14 @@ class DQNAgent(Agent):
 
     def update_target_model(self) -> None:
         """Copies the online network's weights to the target network."""
-        for target, online in zip(self.target_model.weights, self.model.weights):
+        for target, online in zip(self.target_model.weights, self.model.weights, strict=True):
             target.assign(online)
 
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
         self.memory.step = step
         batches = [self.memory.sample(self.batch_size, self.rng) for _ in range(count)]
-        stacked = [np.stack(arrays) for arrays in zip(*batches)]
+        stacked = [np.stack(arrays) for arrays in zip(*batches, strict=True)]
         obs, actions, rewards, next_obs, discounts, weights, indices = stacked
         losses, mean_qs, td_errors, extras = self._train_many_fn(
             obs, actions, rewards, next_obs, discounts, weights
@@ -192,7 +195,7 @@ class DQNAgent(Agent):
             # Priorities of a fused group are refreshed together, after its last update.
             self.memory.update_priorities(indices.ravel(), td_errors.numpy().ravel())
         metrics = {"loss": float(np.mean(losses)), "mean_q": float(np.mean(mean_qs))}
-        for (name, _), values in zip(self._metric_fns, np.asarray(extras).T):
+        for (name, _), values in zip(self._metric_fns, np.asarray(extras).T, strict=True):
             metrics[name] = float(values.mean())
         return metrics
 
@@ -237,10 +240,10 @@ class DQNAgent(Agent):
             td_errors = targets - q_taken
             loss = tf.reduce_mean(tf.cast(weights, tf.float32) * self._td_loss(td_errors))
         grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         if self.target_model_update < 1:
             tau = self.target_model_update
-            for target, online in zip(self.target_model.weights, self.model.weights):
+            for target, online in zip(self.target_model.weights, self.model.weights, strict=True):
                 target.assign(tau * online + (1.0 - tau) * target)
         extra = [tf.reduce_mean(fn(targets, q_taken)) for _, fn in self._metric_fns]
         return loss, tf.reduce_mean(q), td_errors, extra

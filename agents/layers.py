@@ -63,7 +63,11 @@ class PlayerCentredView(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         """The layer's arguments."""
-        return {**super().get_config(), "player_channel": self.player_channel, "radius": self.radius}
+        return {
+            **super().get_config(),
+            "player_channel": self.player_channel,
+            "radius": self.radius,
+        }
 
 
 @keras.saving.register_keras_serializable(package="agents")

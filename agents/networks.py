@@ -46,7 +46,9 @@ def blob_cnn(
         features = keras.layers.Concatenate()([PlayerOffsets()(x), features])
     for _ in range(2):
         features = keras.layers.Dense(hidden_units, activation="relu")(features)
-    outputs = keras.layers.Dense(int(nb_actions), kernel_initializer="zeros", name="q_values")(features)
+    outputs = keras.layers.Dense(int(nb_actions), kernel_initializer="zeros", name="q_values")(
+        features
+    )
     return keras.Model(inputs, outputs, name="blob_cnn")
 
 

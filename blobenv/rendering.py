@@ -6,6 +6,7 @@ OpenCV and pygame are imported only inside the functions that need them, so that
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,6 +116,9 @@ class HumanWindow:
             ) from e
         self._pygame: Any = pygame
         self._fps = fps
+        # SDL's GL-accelerated framebuffer loads Mesa's LLVM, which crashes a process that has
+        # TensorFlow loaded (an agent being watched); the plain framebuffer is fast enough.
+        os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
         pygame.display.init()
         self._screen = pygame.display.set_mode((width, height))
         self._clock = pygame.time.Clock()

@@ -4,10 +4,12 @@
     python scripts/bench.py --only env --seconds 5 --out results/bench.json
 
 Each benchmark is a function in :data:`BENCHMARKS` that takes the time budget per measurement
-and returns result rows. Rates are per second of this process's CPU time (``time.process_time``),
-which on an idle machine is the wall-clock rate and on a busy one is not diluted by the other
-processes. Rates compared in one row are measured in alternating short rounds and compared by
-their medians, so whatever load remains (caches, frequency) hits both alike.
+and returns result rows. The env benchmarks are here, the agent ones (DQN against the tutorial's
+loop, replay sampling, XLA, memory use) in scripts/bench_agents.py. Rates of single-threaded work
+are per second of this process's CPU time (``time.process_time``), which on an idle machine is
+the wall-clock rate and on a busy one is not diluted by the other processes; see bench_agents.py
+for TensorFlow's. Rates compared in one row are measured in alternating short rounds and compared
+by their medians, so whatever load remains (caches, frequency) hits both alike.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,10 +27,17 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
-import blobenv  # noqa: F401  (registers the Blob ids)
+if __package__ in (None, ""):  # run as `python scripts/bench.py`: import `scripts` too
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import blobenv  # noqa: E402, F401  (registers the Blob ids)
 
 ROUNDS = 10
 VECTOR_ENVS = 1024
+#: The default of --seconds.
+DEFAULT_SECONDS = 4.0
+#: The benchmarks of scripts/bench_agents.py, in the order they run.
+AGENT_BENCHMARKS = ("tutorial", "default", "sampling", "xla", "memory")
 
 
 class Result(NamedTuple):
@@ -164,9 +174,29 @@ def bench_vector(seconds: float) -> list[Result]:
     ]
 
 
+def agent_benchmark(name: str) -> Callable[[float], list[Result]]:
+    """Benchmark `name` of scripts/bench_agents.py, imported when it runs (it loads TensorFlow).
+
+    Args:
+        name: One of :data:`AGENT_BENCHMARKS`.
+
+    Returns:
+        A function of the time budget, like the others in :data:`BENCHMARKS`.
+    """
+
+    def run(seconds: float) -> list[Result]:
+        from scripts import bench_agents
+
+        return bench_agents.BENCHMARKS[name](seconds)
+
+    return run
+
+
 BENCHMARKS: dict[str, Callable[[float], list[Result]]] = {
     "env": bench_env,
     "vector": bench_vector,
+    # "memory" comes last: it reports the peak resident memory of everything before it.
+    **{name: agent_benchmark(name) for name in AGENT_BENCHMARKS},
 }
 
 
@@ -222,7 +252,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated benchmarks to run, of: {', '.join(BENCHMARKS)} (default: all)",
     )
     parser.add_argument(
-        "--seconds", type=float, default=4.0, help="CPU seconds per measurement (default: 4)"
+        "--seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        help="CPU seconds per measurement; the agent benchmarks scale their step counts by it "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--out", default="bench.json", help="JSON results file (default: %(default)s)"
@@ -254,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
         {
             "only": args.only,
             "seconds": args.seconds,
-            "clock": "time.process_time (CPU time of this process)",
+            "clock": "env, vector, sampling: time.process_time (CPU time of this process); "
+            "tutorial, default, xla: time.perf_counter (wall clock), ratios also by CPU time",
             "python": platform.python_version(),
             "numpy": np.__version__,
             "gymnasium": gym.__version__,

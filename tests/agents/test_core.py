@@ -159,7 +159,7 @@ def test_vector_env_drops_autoreset_rows_and_reports_env_ids():
     rows = [
         (int(env_id), int(obs.argmax()), int(nxt.argmax()))
         for t in agent.transitions
-        for obs, nxt, env_id in zip(t[0], t[3], t[6])
+        for obs, nxt, env_id in zip(t[0], t[3], t[6], strict=True)
     ]
     assert rows == [
         (0, 1, 2), (1, 0, 1),

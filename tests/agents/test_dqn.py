@@ -111,9 +111,9 @@ def test_hard_target_update_every_n_steps():
     env = Corridor(5)
     agent.fit(env, nb_steps=99, verbose=0, seed=0)
     online, target = agent.model.get_weights(), agent.target_model.get_weights()
-    assert any(not np.allclose(o, t) for o, t in zip(online, target))
+    assert any(not np.allclose(o, t) for o, t in zip(online, target, strict=True))
     agent.fit(env, nb_steps=1, verbose=0)
-    for o, t in zip(agent.model.get_weights(), agent.target_model.get_weights()):
+    for o, t in zip(agent.model.get_weights(), agent.target_model.get_weights(), strict=True):
         np.testing.assert_array_equal(o, t)
 
 
@@ -123,7 +123,7 @@ def test_soft_target_update_moves_by_tau():
     before = agent.target_model.get_weights()
     agent._train_fn(*fixed_batch(np.random.default_rng(2)))
     online = agent.model.get_weights()
-    for old, new, o in zip(before, agent.target_model.get_weights(), online):
+    for old, new, o in zip(before, agent.target_model.get_weights(), online, strict=True):
         np.testing.assert_allclose(new, tau * o + (1 - tau) * old, rtol=1e-5, atol=1e-6)
 
 
@@ -136,7 +136,7 @@ def test_terminated_does_not_bootstrap_and_truncated_does():
     discounts = {}
     for _ in range(25):
         batch = memory.sample(2, rng)
-        discounts.update(zip(batch.indices.tolist(), batch.discounts.tolist()))
+        discounts.update(zip(batch.indices.tolist(), batch.discounts.tolist(), strict=True))
     assert discounts == {
         0: 0.0,
         1: pytest.approx(GAMMA),
@@ -157,10 +157,10 @@ def test_fused_updates_match_one_at_a_time():
     one_by_one, fused = make_agent(), make_agent()
     for batch in batches:
         one_by_one._train_fn(*batch)
-    stacked = [np.stack(arrays) for arrays in zip(*batches)]
+    stacked = [np.stack(arrays) for arrays in zip(*batches, strict=True)]
     losses, _, td_errors, _ = fused._train_many_fn(*stacked)
     assert losses.shape == (3,) and td_errors.shape == (3, 8)
-    for a, b in zip(one_by_one.model.get_weights(), fused.model.get_weights()):
+    for a, b in zip(one_by_one.model.get_weights(), fused.model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -178,7 +178,7 @@ def test_same_seeds_give_identical_runs():
         agent.fit(Corridor(5), nb_steps=300, verbose=0, seed=7)
         return agent.model.get_weights()
 
-    for a, b in zip(run(), run()):
+    for a, b in zip(run(), run(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -193,7 +193,7 @@ def test_weights_round_trip_gives_identical_greedy_actions(tmp_path):
     obs = env.all_observations()
     agent.training = other.training = False
     np.testing.assert_array_equal(agent.forward(obs), other.forward(obs))
-    for o, t in zip(other.model.get_weights(), other.target_model.get_weights()):
+    for o, t in zip(other.model.get_weights(), other.target_model.get_weights(), strict=True):
         np.testing.assert_array_equal(o, t)
 
 

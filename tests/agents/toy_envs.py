@@ -9,9 +9,9 @@ import numpy as np
 class Corridor(gymnasium.Env):
     """A corridor of `length` cells; the goal is the right end.
 
-    The agent starts in cell `start` (default 0) and moves left (action 0) or right (action 1), clamped at the
-    walls. Reaching the last cell gives +1 and terminates; every other step gives 0. With
-    discount gamma the optimal values are Q(s, right) = gamma**(length - 2 - s) and
+    The agent starts in cell `start` (default 0) and moves left (action 0) or right (action 1),
+    clamped at the walls. Reaching the last cell gives +1 and terminates; every other step
+    gives 0. With discount gamma the optimal values are Q(s, right) = gamma**(length - 2 - s) and
     Q(s, left) = gamma * V(max(s - 1, 0)). Observations are one-hot float vectors (or, with
     `image=True`, a (1, length, 1) uint8 image with 255 on the agent's cell).
     """

@@ -1,0 +1,228 @@
+"""Soak test: a long train_blob.py run that records resident memory and log size as it goes.
+
+    python scripts/soak.py                         # the default DQN, 60,000 steps (~5-10 min)
+    python scripts/soak.py --steps 300000 --memory-size 50000 --sample-every 10000
+
+Every option other than the three below goes to train_blob.py (`--steps`, `--memory-size`,
+`--agent`, `--logdir`, ...); the soak's defaults are `--steps 60000 --memory-size 10000
+--eval-episodes 0`, so that the replay memory fills in the first sixth of the run. At the first
+episode end after every `--sample-every` env steps it records the process's resident memory
+(from /proc/self/statm) and the run directory's size, then prints a table and writes it, with a
+summary, to `<run dir>/soak.json`. The figure to watch is `rss_growth_after_full_percent`, the
+growth of resident memory from the first sample with the replay memory full to the last: the
+exit status is 1 when it exceeds `--max-growth` (default 5%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+if __package__ in (None, ""):  # run as `python scripts/soak.py`: import `scripts` too
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts import train_blob  # noqa: E402
+from scripts._training import write_json  # noqa: E402
+
+#: train_blob.py options the soak sets unless given: long enough to run for a while after the
+#: replay memory is full, without an evaluation at the end.
+DEFAULTS = ("--steps", "60000", "--memory-size", "10000", "--eval-episodes", "0")
+MIB = 2**20
+
+
+def resident_bytes() -> tuple[int, str]:
+    """The process's resident memory now, and where it was read.
+
+    Returns:
+        (bytes, "statm"), or, where /proc is missing, the peak so far: (bytes, "peak").
+    """
+    try:
+        with open("/proc/self/statm", encoding="ascii") as file:
+            pages = int(file.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE"), "statm"
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak * (1 if sys.platform == "darwin" else 1024), "peak"  # macOS counts bytes
+
+
+def directory_bytes(path: Path) -> tuple[int, int]:
+    """(bytes of TensorBoard events files, bytes of all files) under `path`."""
+    events = total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                size = os.path.getsize(os.path.join(root, name))
+            except OSError:  # a temporary file renamed away meanwhile
+                continue
+            total += size
+            events += size if name.startswith("events.out.tfevents.") else 0
+    return events, total
+
+
+class ResourceSampler(keras.callbacks.Callback):
+    """Records resident memory and the run dir's size at the first episode end every `every` steps.
+
+    Episode ends, not steps: a per-step hook would cost time in the loop it measures.
+
+    Args:
+        every: Env steps between samples.
+        run_dir: The directory whose size is recorded.
+    """
+
+    def __init__(self, every: int, run_dir: Path):
+        super().__init__()
+        self.every, self.run_dir = every, run_dir
+        self.samples: list[dict[str, Any]] = []
+        self._start = time.perf_counter()
+
+    def sample(self) -> None:
+        """Records one sample now."""
+        agent = self.model
+        rss, source = resident_bytes()
+        events, total = directory_bytes(self.run_dir)
+        memory = getattr(agent, "memory", None)
+        self.samples.append({
+            "step": int(agent.step), "episode": int(agent.episode),
+            "seconds": round(time.perf_counter() - self._start, 1),
+            "rss_mib": round(rss / MIB, 2), "rss_source": source,
+            "events_bytes": events, "run_dir_bytes": total,
+            "replay_size": None if memory is None else len(memory),
+            "replay_limit": None if memory is None else memory.limit,
+        })  # fmt: skip
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Takes the first sample."""
+        self.sample()
+
+    def on_episode_end(self, episode: int, logs: dict | None = None) -> None:
+        """Takes a sample if a multiple of `every` steps was passed since the last one."""
+        if self.model.step // self.every > self.samples[-1]["step"] // self.every:
+            self.sample()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Takes the last sample."""
+        if self.samples[-1]["step"] != self.model.step:
+            self.sample()
+
+
+def summarize(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of a soak: memory growth once the replay memory is full, log growth.
+
+    The baseline is the first sample with the replay memory full (the first sample after the
+    start for an agent without one); growth is from there to the last sample, and the slope is a
+    least-squares line through the samples from there on.
+    """
+    full = [s for s in samples if s["replay_size"] is None or s["replay_size"] == s["replay_limit"]]
+    if samples[0]["replay_size"] is None:
+        full = full[1:]
+    summary: dict[str, Any] = {"steps": samples[-1]["step"], "episodes": samples[-1]["episode"]}
+    summary["seconds"] = samples[-1]["seconds"]
+    summary["rss_start_mib"] = samples[0]["rss_mib"]
+    summary["rss_final_mib"] = samples[-1]["rss_mib"]
+    span = samples[-1]["step"] - samples[0]["step"]
+    summary["events_bytes_per_1000_steps"] = (
+        round(1000 * (samples[-1]["events_bytes"] - samples[0]["events_bytes"]) / span, 1)
+        if span
+        else None
+    )
+    if len(full) < 2:
+        summary["rss_growth_after_full_percent"] = None  # the memory never filled: no figure
+        return summary
+    base, last = full[0], full[-1]
+    steps = np.array([s["step"] for s in full], dtype=float)
+    rss = np.array([s["rss_mib"] for s in full])
+    summary.update(
+        memory_full_at_step=base["step"],
+        rss_at_full_mib=base["rss_mib"],
+        rss_max_after_full_mib=float(rss.max()),
+        rss_growth_after_full_percent=round(100 * (last["rss_mib"] / base["rss_mib"] - 1), 2),
+        rss_slope_mib_per_100k_steps=round(float(np.polyfit(steps, rss, 1)[0]) * 1e5, 2),
+    )
+    return summary
+
+
+def format_table(samples: Sequence[dict[str, Any]]) -> str:
+    """The samples as an aligned text table."""
+    header = ("step", "episodes", "seconds", "RSS MiB", "events KiB", "run dir KiB", "replay")
+    rows = [header]
+    for s in samples:
+        replay = "-" if s["replay_size"] is None else f"{s['replay_size']}/{s['replay_limit']}"
+        rows.append((
+            str(s["step"]), str(s["episode"]), f"{s['seconds']:.0f}", f"{s['rss_mib']:.1f}",
+            f"{s['events_bytes'] / 1024:.1f}", f"{s['run_dir_bytes'] / 1024:.1f}", replay,
+        ))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The soak's own options; the rest are train_blob.py's."""
+    parser = argparse.ArgumentParser(
+        prog="soak.py",
+        description=__doc__.split("\n\n")[2],
+        epilog="Any other option is train_blob.py's (see train_blob.py --help).",
+    )
+    parser.add_argument(
+        "--sample-every", type=int, default=2_000, help="env steps between samples (default 2000)"
+    )
+    parser.add_argument(
+        "--max-growth",
+        type=float,
+        default=5.0,
+        help="exit with status 1 if resident memory grows more than this many percent once the "
+        "replay memory is full (default 5)",
+    )
+    parser.add_argument("--json", help="where to write the samples (default <run dir>/soak.json)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the soak; returns 0, or 1 if memory grew more than `--max-growth` percent."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.sample_every < 1:
+        parser.error(f"--sample-every must be >= 1, got {args.sample_every}")
+    train_parser = train_blob.build_parser()
+    # A budget in episodes replaces the default one in steps (train_blob.py refuses both).
+    by_episodes = any(arg.split("=")[0] == "--episodes" for arg in rest)
+    defaults = DEFAULTS[2:] if by_episodes else DEFAULTS
+    train_args = train_parser.parse_args([*defaults, *rest])
+    try:
+        config = train_blob.config_from_args(train_args)
+    except ValueError as error:
+        train_parser.error(str(error))
+    try:
+        run = train_blob.start_run(config)
+    except ValueError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    run_dir = Path(run.board.log_dir).resolve()
+    sampler = ResourceSampler(args.sample_every, run_dir)
+    train_blob.train(run, callbacks=[sampler])
+    summary = summarize(sampler.samples)
+    path = Path(args.json) if args.json else run_dir / "soak.json"
+    write_json(path, {"argv": [*defaults, *rest], "summary": summary, "samples": sampler.samples})
+    print(format_table(sampler.samples))
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    print(f"written to {path}")
+    growth = summary["rss_growth_after_full_percent"]
+    if growth is not None and growth > args.max_growth:
+        print(f"resident memory grew {growth}% after the replay memory filled", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -318,8 +318,13 @@ def _write(path: Path, writer: Callable[[BinaryIO], Any]) -> dict[str, Any]:
         writer(file)
         file.flush()
         os.fsync(file.fileno())
-    data = path.read_bytes()
-    return {"bytes": len(data), "sha256": _sha256(data)}
+    # Hashed from disk in chunks: a replay memory's file is tens of MB, not to be held twice.
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": digest.hexdigest()}
 
 
 def _fsync_dir(path: Path) -> None:

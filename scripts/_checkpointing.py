@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,18 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             raise ValueError(f"the checkpoint interval must be an int >= 0, got {interval!r}")
         self.directory = Path(directory)
         self.interval, self.include_memory, self.metadata = interval, include_memory, metadata
+        self.last: CheckpointInfo | None = None
         self._last_step = 0
 
     def save(self) -> CheckpointInfo:
-        """Saves a checkpoint now."""
-        info = save_checkpoint(
-            self.model, self.directory, self.include_memory, metadata=self.metadata
-        )
-        self._last_step = info.step
-        return info
+        """Saves a checkpoint now, unless the last one is of the agent's current counters."""
+        counters = (self.model.step, self.model.episode)
+        if self.last is None or (self.last.step, self.last.episode) != counters:
+            self.last = save_checkpoint(
+                self.model, self.directory, self.include_memory, metadata=self.metadata
+            )
+            self._last_step = self.last.step
+        return self.last
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Counts the interval from the agent's step (a resumed run's goes on)."""
@@ -59,13 +63,22 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             self.save()
 
 
+class Interrupted(KeyboardInterrupt):
+    """KeyboardInterrupt raised by `StopOnSignal`, with the signal's number in `signum`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 class StopOnSignal(keras.callbacks.Callback):
     """Turns SIGINT and SIGTERM into a clean stop of `fit`, as a context manager and callback.
 
     Inside `fit`, the first signal sets `stop_training`, so that `fit` returns after the current
     step with the agent in a consistent state to checkpoint. A second signal, or one outside
-    `fit` (making the env, evaluating), raises KeyboardInterrupt as Ctrl+C does by default.
-    The previous handlers come back when the `with` block ends.
+    `fit` (saving, evaluating), raises `Interrupted`, a KeyboardInterrupt, as Ctrl+C does by
+    default. The previous handlers come back when the `with` block ends; outside the main thread
+    (where Python allows no handlers) it changes nothing.
 
     Attributes:
         signum: The first signal received, or None.
@@ -81,7 +94,7 @@ class StopOnSignal(keras.callbacks.Callback):
 
     @property
     def signal_name(self) -> str | None:
-        """ "SIGINT" or "SIGTERM" once one was received."""
+        """The name of the signal received ("SIGINT", "SIGTERM"), or None."""
         return None if self.signum is None else signal.Signals(self.signum).name
 
     @property
@@ -90,13 +103,15 @@ class StopOnSignal(keras.callbacks.Callback):
         return 128 + (self.signum or signal.SIGINT)
 
     def __enter__(self) -> StopOnSignal:
-        for signum in self.SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._handle)
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        self._previous.clear()
 
     def _handle(self, signum: int, frame: Any) -> None:
         first = self.signum is None
@@ -105,7 +120,7 @@ class StopOnSignal(keras.callbacks.Callback):
         if first and self._in_fit:
             self.model.stop_training = True
             return
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Notes that `fit` runs (a signal from now on stops it cleanly)."""

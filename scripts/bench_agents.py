@@ -1,7 +1,7 @@
 """Agent benchmarks of scripts/bench.py: DQN training against the tutorial's loop, replay, XLA.
 
 Registered in bench.py's table (``python scripts/bench.py --only tutorial,default``); this module
-is imported only when one of them runs, as they import TensorFlow.
+is imported only when one of them runs, as most of them import TensorFlow.
 
 - ``tutorial``: env steps/s of ``DQNAgent.fit`` with ``tutorial_cnn`` (one update of 64 per env
   step) against :class:`TutorialLoop`, the tutorial's loop on the same network.
@@ -44,7 +44,7 @@ ROUNDS = 5
 TUTORIAL_LOOP_STEPS = 30
 TUTORIAL_AGENT_STEPS = 250
 DEFAULT_AGENT_STEPS = 1_000
-#: The vector env that the default configuration is also measured with, if it does not use one.
+#: The default configuration is measured with one env, with this many, and with its own num_envs.
 VECTOR_ENVS = 8
 #: The tutorial's settings: minibatch, discount, target copy every that many episodes.
 MINIBATCH_SIZE = 64
@@ -142,6 +142,7 @@ class TutorialLoop:
         self.replay_memory: deque[tuple[Any, ...]] = deque(maxlen=SIZED_MEMORY)
         self.env, self.epsilon, self.rng = env, epsilon, random.Random(seed)
         self.state, _ = env.reset(seed=seed)
+        env.action_space.seed(seed)
         self.episodes = 0
 
     def fill(self, count: int) -> None:
@@ -214,6 +215,33 @@ def _tutorial_loop(network: Any, seed: int) -> TutorialLoop:
     return loop
 
 
+def tutorial_agent(env: gym.Env) -> Any:
+    """A compiled DQNAgent on `tutorial_cnn` with the tutorial's settings, updating from step 64.
+
+    One update of a 64-transition batch per env step, gamma 0.99, eps-greedy with eps 0.1, Adam
+    at 1e-3; no double DQN or dueling head (the tutorial has neither).
+
+    Args:
+        env: The env it will act in (its spaces size the network).
+    """
+    import keras
+
+    from agents.dqn import DQNAgent
+    from agents.networks import tutorial_cnn
+    from agents.policy import EpsGreedyQPolicy
+
+    nb_actions = int(env.action_space.n)
+    keras.utils.set_random_seed(0)
+    agent = DQNAgent(
+        model=tutorial_cnn(env.observation_space.shape, nb_actions), nb_actions=nb_actions,
+        memory=SequentialMemory(SIZED_MEMORY, gamma=DISCOUNT), policy=EpsGreedyQPolicy(0.1),
+        gamma=DISCOUNT, batch_size=MINIBATCH_SIZE, nb_steps_warmup=MINIBATCH_SIZE,
+        train_interval=1, target_model_update=1_000,
+    )  # fmt: skip
+    agent.compile(keras.optimizers.Adam(1e-3))
+    return agent
+
+
 def bench_tutorial(seconds: float) -> list[Result]:
     """`DQNAgent.fit` with `tutorial_cnn`, one update of 64 per env step, against the tutorial.
 
@@ -226,23 +254,13 @@ def bench_tutorial(seconds: float) -> list[Result]:
     """
     import keras
 
-    from agents.dqn import DQNAgent
     from agents.networks import tutorial_cnn
-    from agents.policy import EpsGreedyQPolicy
 
     env = gym.make("Blob-v0")
-    shape, nb_actions = env.observation_space.shape, int(env.action_space.n)
-    keras.utils.set_random_seed(0)
-    agent = DQNAgent(
-        model=tutorial_cnn(shape, nb_actions), nb_actions=nb_actions,
-        memory=SequentialMemory(SIZED_MEMORY, gamma=DISCOUNT), policy=EpsGreedyQPolicy(0.1),
-        gamma=DISCOUNT, batch_size=MINIBATCH_SIZE, nb_steps_warmup=MINIBATCH_SIZE,
-        train_interval=1, target_model_update=1_000,
-    )  # fmt: skip
-    agent.compile(keras.optimizers.Adam(1e-3))
+    agent = tutorial_agent(env)
     agent.fit(env, nb_steps=MINIBATCH_SIZE + 5, verbose=0, seed=0)  # warm-up and tracing
     keras.utils.set_random_seed(0)
-    loop = _tutorial_loop(tutorial_cnn(shape, nb_actions), seed=0)
+    loop = _tutorial_loop(tutorial_cnn(env.observation_space.shape, agent.nb_actions), seed=0)
     agent_steps = _per_round(TUTORIAL_AGENT_STEPS, seconds)
     loop_steps = _per_round(TUTORIAL_LOOP_STEPS, seconds)
     sides = {
@@ -254,25 +272,26 @@ def bench_tutorial(seconds: float) -> list[Result]:
 
 
 def bench_default(seconds: float) -> list[Result]:
-    """train_blob.py's default DQN: `fit` steps/s, also on a vector env, against the tutorial.
+    """train_blob.py's default DQN: `fit` steps/s, with one env and a vector env, and the tutorial.
 
-    The agents are built by train_blob.py's own builder from its `DQNConfig` defaults, and
-    measured after their warm-up (so every step updates as the configuration says); the tutorial
-    loop runs on the same network.
+    The agents are built by train_blob.py's own builder from its `DQNConfig` defaults, env
+    included, and measured after their warm-up (so every step updates as the configuration says),
+    without train_blob.py's logging callbacks (scripts/bench_callbacks.py measures those); the
+    tutorial loop runs on the same network.
 
     Args:
         seconds: Budget: the agents run DEFAULT_AGENT_STEPS and the loop TUTORIAL_LOOP_STEPS env
             steps at DEFAULT_SECONDS, in proportion otherwise.
 
     Returns:
-        Env steps/s of the agent with the default's num_envs and with VECTOR_ENVS, of the
+        Env steps/s of the agent with 1, VECTOR_ENVS and the default's num_envs, of the
         tutorial loop, and the ratio of the default's to the tutorial loop's.
     """
     import keras
 
     config = DQNConfig()
     sides: dict[str, Callable[[], int]] = {}
-    for num_envs in sorted({config.num_envs, VECTOR_ENVS}):
+    for num_envs in sorted({1, VECTOR_ENVS, config.num_envs}):
         setup = prepare("dqn", dataclasses.replace(config, num_envs=num_envs), "Blob-v0", {}, 0)
         setup.agent.fit(setup.env, nb_steps=config.warmup + 5 * num_envs, verbose=0, seed=0)
         name = f"DQNAgent.fit {config.network} num_envs={num_envs}"
@@ -383,23 +402,17 @@ def bench_xla(seconds: float) -> list[Result]:
     Returns:
         Per network: updates/s without and with XLA and their ratio.
     """
-    import keras
     import tensorflow as tf
-
-    from agents.dqn import DQNAgent
-    from agents.networks import tutorial_cnn
 
     config = DQNConfig()
     env = gym.make("Blob-v0")
     space, nb_actions = env.observation_space, int(env.action_space.n)
-    memory = filled(SequentialMemory(1_000, gamma=config.gamma), blob_transitions(1_000))
+    memory = filled(SequentialMemory(1_000), blob_transitions(1_000))
     batch = [array[None] for array in memory.sample(MINIBATCH_SIZE, np.random.default_rng(0))]
-    keras.utils.set_random_seed(0)
-    tutorial = DQNAgent(
-        tutorial_cnn(space.shape, nb_actions), nb_actions, SequentialMemory(1), gamma=config.gamma
-    )
-    tutorial.compile(keras.optimizers.Adam(1e-3))
-    agents = {"tutorial_cnn": tutorial, config.network: build_dqn(config, space, nb_actions, 0)}
+    agents = {
+        "tutorial_cnn": tutorial_agent(env),
+        config.network: build_dqn(config, space, nb_actions, seed=0),
+    }
     results = []
     for network, agent in agents.items():
         sides = {}

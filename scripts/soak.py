@@ -1,16 +1,17 @@
 """Soak test: a long train_blob.py run that records resident memory and log size as it goes.
 
-    python scripts/soak.py                         # the default DQN, 60,000 steps (~5-10 min)
-    python scripts/soak.py --steps 300000 --memory-size 50000 --sample-every 10000
+    python scripts/soak.py                         # the default DQN run, 150,000 steps (~5-10 min)
+    python scripts/soak.py --steps 1000000 --sample-every 20000
 
 Every option other than the three below goes to train_blob.py (`--steps`, `--memory-size`,
-`--agent`, `--logdir`, ...); the soak's defaults are `--steps 60000 --memory-size 10000
---eval-episodes 0`, so that the replay memory fills in the first sixth of the run. At the first
-episode end after every `--sample-every` env steps it records the process's resident memory
-(from /proc/self/statm) and the run directory's size, then prints a table and writes it, with a
-summary, to `<run dir>/soak.json`. The figure to watch is `rss_growth_after_full_percent`, the
-growth of resident memory from the first sample with the replay memory full to the last: the
-exit status is 1 when it exceeds `--max-growth` (default 5%).
+`--agent`, `--logdir`, ...). The soak's defaults are train_blob.py's own run (150,000 steps, a
+replay memory of 50,000, checkpoints every 10,000 steps) with `--save-memory` and without the
+final evaluation. At the first episode end after every `--sample-every` env steps it records the
+process's resident memory (from /proc/self/statm) and the sizes of the run's events file and run
+directory, then prints a table and writes it, with a summary, to `<run dir>/soak.json`. The
+figure to watch is `rss_growth_after_full_percent`, the growth of resident memory from the first
+sample with the replay memory full to the last: the exit status is 1 when it exceeds
+`--max-growth` (default 5%).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ if __package__ in (None, ""):  # run as `python scripts/soak.py`: import `script
 from scripts import train_blob  # noqa: E402
 from scripts._training import write_json  # noqa: E402
 
-#: train_blob.py options the soak sets unless given: long enough to run for a while after the
-#: replay memory is full, without an evaluation at the end.
-DEFAULTS = ("--steps", "60000", "--memory-size", "10000", "--eval-episodes", "0")
+#: train_blob.py options the soak sets unless given: the default run's budget, no evaluation at
+#: the end, and, for the DQN, checkpoints with the replay memory (the heaviest saves).
+DEFAULT_STEPS = ("--steps", "150000")
+DEFAULTS = ("--eval-episodes", "0")
+DQN_DEFAULTS = ("--save-memory",)
 MIB = 2**20
 
 
@@ -174,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Any other option is train_blob.py's (see train_blob.py --help).",
     )
     parser.add_argument(
-        "--sample-every", type=int, default=2_000, help="env steps between samples (default 2000)"
+        "--sample-every", type=int, default=5_000, help="env steps between samples (default 5000)"
     )
     parser.add_argument(
         "--max-growth",
@@ -194,9 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sample_every < 1:
         parser.error(f"--sample-every must be >= 1, got {args.sample_every}")
     train_parser = train_blob.build_parser()
+    given, _ = train_parser.parse_known_args(rest)
+    defaults = list(DEFAULTS)
     # A budget in episodes replaces the default one in steps (train_blob.py refuses both).
-    by_episodes = any(arg.split("=")[0] == "--episodes" for arg in rest)
-    defaults = DEFAULTS[2:] if by_episodes else DEFAULTS
+    defaults += DEFAULT_STEPS if given.episodes is None else ()
+    defaults += DQN_DEFAULTS if given.agent == "dqn" else ()
     train_args = train_parser.parse_args([*defaults, *rest])
     try:
         config = train_blob.config_from_args(train_args)

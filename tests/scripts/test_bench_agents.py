@@ -48,12 +48,12 @@ def expected_metrics(name: str) -> set[str]:
     """The metrics that agent benchmark `name` reports."""
     network, num_envs = DQNConfig().network, DQNConfig().num_envs
     ratios = {"agent / tutorial loop", "agent / tutorial loop (CPU time)"}
-    vector = {f"DQNAgent.fit {network} num_envs=8"} if num_envs != 8 else set()
+    others = {f"DQNAgent.fit {network} num_envs={n}" for n in {1, 8} - {num_envs}}
     return {
         "tutorial": {"DQNAgent.fit tutorial_cnn", "tutorial loop tutorial_cnn", *ratios},
         "default": {
             f"DQNAgent.fit {network} num_envs={num_envs} (default)",
-            *vector,
+            *others,
             f"tutorial loop {network}",
             *ratios,
         },

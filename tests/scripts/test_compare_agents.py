@@ -26,6 +26,7 @@ def test_comparison_writes_table_json_and_plot_with_floor_and_ceiling(tmp_path):
     argv = ["--steps", "40", "--seeds", "0", "1", "--eval-every", "20", "--size", "5"]
     argv += ["--curve-episodes", "3", "--eval-episodes", "4", "--out", "out"]
     argv += ["--set", "warmup=20", "batch_size=8", "memory_size=100", "hidden_units=16"]
+    argv += ["num_envs=1"]
     done = run_script("compare_agents.py", *argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
@@ -117,7 +118,7 @@ def test_env_the_dqn_cannot_learn_is_refused_before_training(tmp_path, capsys):
 
 
 def test_learning_curve_points_fall_on_the_interval_and_leave_training_unchanged():
-    config = QLearningConfig(steps=250)
+    config = QLearningConfig(steps=250, num_envs=1)
     curves, tables = [], []
     seeds = evaluation_seeds(5)
     for record in (True, False):

@@ -21,7 +21,7 @@ def parse(*argv: str) -> RunConfig:
 
 
 def qlearning_config(tmp_path: Path, **changes) -> RunConfig:
-    hyper = QLearningConfig(steps=changes.pop("steps", 300))
+    hyper = QLearningConfig(steps=changes.pop("steps", 300), num_envs=1)
     options = {"agent": "qlearning", "size": 5, "logdir": str(tmp_path / "logs"), "hyper": hyper}
     return RunConfig(**{"eval_episodes": 10, **options, **changes})
 
@@ -137,7 +137,8 @@ def test_ctrl_c_saves_the_agent_closes_the_log_and_exits_130(tmp_path, monkeypat
 
     real_train = train_blob.train
     monkeypatch.setattr(train_blob, "train", lambda run: real_train(run, callbacks=[InterruptAt()]))
-    argv = ["--agent", "qlearning", "--size", "5", "--steps", "1000", "--logdir", str(tmp_path)]
+    argv = ["--agent", "qlearning", "--size", "5", "--steps", "1000", "--num-envs", "1"]
+    argv += ["--logdir", str(tmp_path)]
     assert train_blob.main(argv) == 130
     assert "interrupted" in capsys.readouterr().out
     (run_dir,) = tmp_path.iterdir()

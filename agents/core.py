@@ -112,6 +112,24 @@ class Agent:
 
         save_agent(self, path)
 
+    def save_checkpoint(
+        self,
+        directory: str,
+        include_memory: bool = False,
+        keep: int = 3,
+        metadata: dict[str, Any] | None = None,
+    ) -> Any:
+        """Saves the whole training state (see `agents.checkpoint.save_checkpoint`)."""
+        from agents.checkpoint import save_checkpoint
+
+        return save_checkpoint(self, directory, include_memory, keep, metadata)
+
+    def load_checkpoint(self, directory: str) -> Any:
+        """Restores the newest valid checkpoint (see `agents.checkpoint.load_checkpoint`)."""
+        from agents.checkpoint import load_checkpoint
+
+        return load_checkpoint(self, directory)
+
     def seed(self, seed: int) -> None:
         """Reseeds the agent's random generator."""
         self.rng = np.random.default_rng(seed)

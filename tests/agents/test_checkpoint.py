@@ -365,3 +365,14 @@ def test_bad_arguments_are_refused(tmp_path):
     uncompiled = DQNAgent(model, 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
     with pytest.raises(RuntimeError, match="compile the DQNAgent first"):
         save_checkpoint(uncompiled, tmp_path)
+
+
+def test_agent_methods_delegate_to_the_checkpoint_functions(tmp_path):
+    env = gymnasium.make("FrozenLake-v1", is_slippery=False)
+    agent = QLearningAgent(env.observation_space, 4, seed=0)
+    agent.fit(env, nb_steps=50, verbose=0, seed=0)
+    info = agent.save_checkpoint(str(tmp_path / "ckpt"))
+    other = QLearningAgent(env.observation_space, 4, seed=1)
+    loaded = other.load_checkpoint(str(tmp_path / "ckpt"))
+    assert loaded.step == info.step == agent.step == other.step
+    np.testing.assert_array_equal(other.table, agent.table)

@@ -176,14 +176,9 @@ class BlobEnv(gym.Env[np.ndarray, int]):
         Raises:
             gymnasium.error.ResetNeeded: ``reset`` has not been called yet.
         """
-        if self.render_mode is None:
-            gym.logger.warn(
-                "render() was called without a render_mode; pass one when creating the env, "
-                'e.g. gymnasium.make("Blob-v0", render_mode="rgb_array")'
-            )
+        example = 'gymnasium.make("Blob-v0", render_mode="rgb_array")'
+        if not rendering.can_render(self.render_mode, self._player is not None, example):
             return None
-        if self._player is None:
-            raise ResetNeeded("Call reset() before render(): the game has not started")
         cells = self._cells()
         if self.render_mode == "ansi":
             return rendering.ansi_text(*cells, self.size)

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from gymnasium.error import DependencyNotInstalled
+from gymnasium import logger
+from gymnasium.error import DependencyNotInstalled, ResetNeeded
 
 
 def check_render_mode(render_mode: object, render_modes: Sequence[str]) -> str | None:
@@ -32,6 +33,31 @@ def check_render_mode(render_mode: object, render_modes: Sequence[str]) -> str |
             f"render_mode must be None or one of {list(render_modes)}, got {render_mode!r}"
         )
     return render_mode
+
+
+def can_render(render_mode: str | None, started: bool, example: str) -> bool:
+    """Whether an env's ``render()`` has anything to do, the same rule for every Blob env.
+
+    Args:
+        render_mode: The env's render mode.
+        started: Whether ``reset`` has been called.
+        example: How to make the env with a render mode, for the warning.
+
+    Returns:
+        False (after Gymnasium's warning) when the env has no render mode, else True.
+
+    Raises:
+        gymnasium.error.ResetNeeded: The env has a render mode but was not reset yet.
+    """
+    if render_mode is None:
+        logger.warn(
+            "render() was called without a render_mode; pass one when creating the env, "
+            f"e.g. {example}"
+        )
+        return False
+    if not started:
+        raise ResetNeeded("Call reset() before render(): the game has not started")
+    return True
 
 
 def check_cell_px(cell_px: object) -> int:

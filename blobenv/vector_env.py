@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
@@ -211,14 +210,9 @@ class BlobVectorEnv(VectorEnv):
         Raises:
             gymnasium.error.ResetNeeded: ``reset`` has not been called yet.
         """
-        if self.render_mode is None:
-            gym.logger.warn(
-                "render() was called without a render_mode; pass one when creating the env, "
-                'e.g. gymnasium.make_vec("Blob-v0", num_envs=4, render_mode="rgb_array")'
-            )
+        example = 'gymnasium.make_vec("Blob-v0", num_envs=4, render_mode="rgb_array")'
+        if not rendering.can_render(self.render_mode, self._player is not None, example):
             return None
-        if self._player is None:
-            raise ResetNeeded("Call reset() before render(): the games have not started")
         if self.render_mode == "ansi":
             return [
                 rendering.ansi_text(tuple(p), tuple(f), tuple(e), self.size)

@@ -66,6 +66,12 @@ def test_learns_the_optimal_q_values_of_a_corridor(options):
     assert history.history["nb_episode_steps"] == [4, 4]
 
 
+def train_once(agent, *batch) -> np.ndarray:
+    """One update through the agent's compiled train step; returns its TD errors."""
+    _, _, td_errors, _ = agent._train_many_fn(*(np.stack([array]) for array in batch))
+    return td_errors.numpy()[0]
+
+
 def fixed_batch(rng):
     obs = rng.normal(size=(8, 5)).astype(np.float32)
     next_obs = rng.normal(size=(8, 5)).astype(np.float32)
@@ -88,8 +94,8 @@ def test_td_errors_match_a_numpy_calculation(double):
     chooser = online_next if double else target_next
     bootstrap = target_next[np.arange(8), chooser.argmax(axis=1)]
     expected = rewards + discounts * bootstrap - q[np.arange(8), actions]
-    _, _, td_errors, _ = agent._train_fn(obs, actions, rewards, next_obs, discounts, weights)
-    np.testing.assert_allclose(td_errors.numpy(), expected, rtol=1e-5, atol=1e-5)
+    td_errors = train_once(agent, obs, actions, rewards, next_obs, discounts, weights)
+    np.testing.assert_allclose(td_errors, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("dueling_type", ["avg", "max", "naive"])
@@ -122,7 +128,7 @@ def test_soft_target_update_moves_by_tau():
     tau = 0.25
     agent = make_agent(target_model_update=tau)
     before = agent.target_model.get_weights()
-    agent._train_fn(*fixed_batch(np.random.default_rng(2)))
+    train_once(agent, *fixed_batch(np.random.default_rng(2)))
     online = agent.model.get_weights()
     for old, new, o in zip(before, agent.target_model.get_weights(), online, strict=True):
         np.testing.assert_allclose(new, tau * o + (1 - tau) * old, rtol=1e-5, atol=1e-6)
@@ -146,18 +152,18 @@ def test_terminated_does_not_bootstrap_and_truncated_does():
     next_obs = obs[[1, 2]]
     q = agent.model(obs[[0, 1]]).numpy()[:, 1]
     target_next = agent.target_model(next_obs).numpy().max(axis=1)
-    _, _, td, _ = agent._train_fn(
-        obs[[0, 1]], np.array([1, 1]), np.zeros(2, np.float32), next_obs,
+    td = train_once(
+        agent, obs[[0, 1]], np.array([1, 1]), np.zeros(2, np.float32), next_obs,
         np.array([0.0, GAMMA], np.float32), np.ones(2, np.float32),
     )  # fmt: skip
-    np.testing.assert_allclose(td.numpy(), [0 - q[0], GAMMA * target_next[1] - q[1]], atol=1e-5)
+    np.testing.assert_allclose(td, [0 - q[0], GAMMA * target_next[1] - q[1]], atol=1e-5)
 
 
 def test_fused_updates_match_one_at_a_time():
     batches = [fixed_batch(np.random.default_rng(seed)) for seed in (3, 4, 5)]
     one_by_one, fused = make_agent(), make_agent()
     for batch in batches:
-        one_by_one._train_fn(*batch)
+        train_once(one_by_one, *batch)
     stacked = [np.stack(arrays) for arrays in zip(*batches, strict=True)]
     losses, _, td_errors, _ = fused._train_many_fn(*stacked)
     assert losses.shape == (3,) and td_errors.shape == (3, 8)

@@ -45,7 +45,12 @@ class DQNAgent(Agent):
         dueling_type: "avg", "max" or "naive" (see `agents.layers.DuelingQ`).
         delta_clip: Huber loss threshold; inf gives the squared error.
         reward_scale: Rewards are multiplied by this before learning (Q-values are then in
-            scaled units); keeps Blob's -300 from swamping the gradients.
+            scaled units).
+        reward_clip: Each reward is clipped to [-reward_clip, reward_clip] (in the env's units)
+            as it is stored, before n-step sums and `reward_scale`; inf keeps it. A rare, huge
+            penalty (Blob's -300 enemy) otherwise stretches the Q-values' range so far that the
+            small differences between moves are lost in it. The greedy policy is unchanged as
+            long as the clipped penalty is still worse than any alternative.
     """
 
     weights_filename = "weights.weights.h5"
@@ -67,6 +72,7 @@ class DQNAgent(Agent):
         dueling_type: str = "avg",
         delta_clip: float = math.inf,
         reward_scale: float = 1.0,
+        reward_clip: float = math.inf,
     ):
         super().__init__()
         _check_model(model, nb_actions)
@@ -74,7 +80,7 @@ class DQNAgent(Agent):
             "gamma": 0 <= gamma <= 1, "batch_size": batch_size >= 1,
             "nb_steps_warmup": nb_steps_warmup >= 0, "train_interval": train_interval > 0,
             "target_model_update": target_model_update > 0, "delta_clip": delta_clip > 0,
-            "reward_scale": reward_scale > 0,
+            "reward_scale": reward_scale > 0, "reward_clip": reward_clip > 0,
         }  # fmt: skip
         for name, ok in checks.items():
             if not ok:
@@ -102,6 +108,7 @@ class DQNAgent(Agent):
         self.dueling_type = dueling_type
         self.delta_clip = delta_clip
         self.reward_scale = reward_scale
+        self.reward_clip = reward_clip
         self.optimizer: keras.optimizers.Optimizer | None = None
         self.target_model: keras.Model | None = None
         self._metric_fns: list[tuple[str, Any]] = []
@@ -164,6 +171,7 @@ class DQNAgent(Agent):
         env_ids: np.ndarray,
     ) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
+        rewards = np.clip(rewards, -self.reward_clip, self.reward_clip)
         self.memory.append_batch(obs, actions, rewards, next_obs, terminated, truncated, env_ids)
         before, after = self.step, self.step + len(obs)
         metrics: dict[str, float] = {}
@@ -315,6 +323,7 @@ class DQNAgent(Agent):
             "dueling_type": self.dueling_type,
             "delta_clip": None if math.isinf(self.delta_clip) else self.delta_clip,
             "reward_scale": self.reward_scale,
+            "reward_clip": None if math.isinf(self.reward_clip) else self.reward_clip,
             "optimizer": keras.optimizers.serialize(self.optimizer) if self.optimizer else None,
         }
 
@@ -325,12 +334,14 @@ class DQNAgent(Agent):
         model = keras.models.model_from_json(config.pop("model"))
         optimizer = config.pop("optimizer")
         delta_clip = config.pop("delta_clip")
+        reward_clip = config.pop("reward_clip", None)
         agent = cls(
             model=model,
             memory=memory_from_config(config.pop("memory")),
             policy=policy_from_config(config.pop("policy")),
             test_policy=policy_from_config(config.pop("test_policy")),
             delta_clip=math.inf if delta_clip is None else delta_clip,
+            reward_clip=math.inf if reward_clip is None else reward_clip,
             **config,
         )
         agent.compile(keras.optimizers.deserialize(optimizer) if optimizer else "adam")

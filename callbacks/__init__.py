@@ -1,4 +1,4 @@
-"""Keras callbacks for agents: TensorBoard logging, loggers, checkpoints, stopping, rendering.
+"""Keras callbacks for agents: TensorBoard, loggers, checkpoints, evaluation, stopping, rendering.
 
 Every class subclasses `keras.callbacks.Callback` and is driven by `agent.fit` / `agent.test`;
 `ModifiedTensorBoard` also works with a plain Keras `model.fit`. `import callbacks` is cheap:
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ imports them
     from callbacks.checkpoint import ModelIntervalCheckpoint
+    from callbacks.evaluation import PeriodicEvaluation
     from callbacks.loggers import FileLogger, TrainEpisodeLogger, TrainIntervalLogger
     from callbacks.stopping import StopOnRewardThreshold
     from callbacks.tensorboard import ModifiedTensorBoard
@@ -21,6 +22,7 @@ __all__ = [
     "FileLogger",
     "ModelIntervalCheckpoint",
     "ModifiedTensorBoard",
+    "PeriodicEvaluation",
     "StopOnRewardThreshold",
     "TrainEpisodeLogger",
     "TrainIntervalLogger",
@@ -31,6 +33,7 @@ _MODULES = {
     "FileLogger": "callbacks.loggers",
     "ModelIntervalCheckpoint": "callbacks.checkpoint",
     "ModifiedTensorBoard": "callbacks.tensorboard",
+    "PeriodicEvaluation": "callbacks.evaluation",
     "StopOnRewardThreshold": "callbacks.stopping",
     "TrainEpisodeLogger": "callbacks.loggers",
     "TrainIntervalLogger": "callbacks.loggers",

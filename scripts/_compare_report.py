@@ -5,6 +5,7 @@ Both read the `results` dict that compare_agents.py writes to compare.json.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,18 @@ import numpy as np
 
 #: Fractions of the optimum whose first crossing the table reports.
 THRESHOLDS = (0.9, 0.95)
+
+
+def first_reaching(points: Sequence[dict[str, Any]], fraction: float) -> dict[str, Any] | None:
+    """The steps and seconds of the first point whose ratio to the optimum is >= `fraction`.
+
+    Returns:
+        `{"steps": ..., "seconds": ...}`, or None if no point reaches it (or there is no optimum).
+    """
+    for point in points:
+        if point.get("ratio_to_optimum", -math.inf) >= fraction:
+            return {"steps": point["steps"], "seconds": point["seconds"]}
+    return None
 
 
 def mean_std(values: Sequence[float], digits: int, scale: float = 1.0, unit: str = "") -> str:

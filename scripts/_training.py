@@ -23,6 +23,11 @@ from blobenv.solver import optimal_returns
 
 #: Evaluation episode i starts from reset(seed=EVAL_SEED_START + i); training seeds stay below.
 EVAL_SEED_START = 1_000_000
+#: Validation episodes (choosing the best weights during training) start here: their own seeds,
+#: so the choice does not leak into the evaluation.
+VALIDATION_SEED_START = 2_000_000
+#: At most this many evaluation or validation episodes, so the two seed ranges never overlap.
+MAX_EPISODES = VALIDATION_SEED_START - EVAL_SEED_START
 
 
 class Setup(NamedTuple):
@@ -164,6 +169,23 @@ def evaluation_seeds(count: int) -> list[int]:
     return list(range(EVAL_SEED_START, EVAL_SEED_START + count))
 
 
+def validation_seeds(count: int) -> list[int]:
+    """The fixed validation seeds, disjoint from the training and the evaluation seeds."""
+    return list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + count))
+
+
+def keep_best(setup: Setup, every: int, episodes: int, **kwargs: Any) -> Any:
+    """A `callbacks.PeriodicEvaluation` on `episodes` validation episodes every `every` steps.
+
+    It keeps the weights with the best greedy mean return on the validation seeds; `**kwargs`
+    go to `PeriodicEvaluation` (a resumed run's `best`, `best_weights`, `on_best`).
+    """
+    from callbacks import PeriodicEvaluation
+
+    seeds = validation_seeds(episodes)
+    return PeriodicEvaluation(lambda agent: evaluate_agent(agent, setup, seeds), every, **kwargs)
+
+
 # --- agents ---------------------------------------------------------------------------------
 
 
@@ -237,6 +259,7 @@ def build_dqn(config: Any, observation_space: Any, nb_actions: int, seed: int) -
         enable_double_dqn=config.double,
         enable_dueling_network=config.dueling,
         reward_scale=config.reward_scale,
+        reward_clip=config.reward_clip,
         delta_clip=config.delta_clip,
     )
     agent.compile(keras.optimizers.Adam(config.lr))
@@ -345,4 +368,5 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
+        raise
         raise

@@ -5,11 +5,12 @@
     python scripts/compare_agents.py --agents dqn qlearning-tutorial --seeds 0 1 --size 5
 
 Each agent of the list (rows of AGENT_SPECS) trains once per seed with the same budget of env
-steps, evaluated greedily every --eval-every steps on --curve-episodes fixed seeds (the
-learning curve, from which the env steps and training seconds to reach 90% and 95% of the exact
-optimum come); then on --eval-episodes fixed seeds. The random policy and the exact optimum
-(static Blob only) are the floor and the ceiling. Writes compare.md (the Markdown table, also
-printed), compare.json (every figure) and compare.png (the learning curves) to --out.
+steps, evaluated greedily every --eval-every steps on --curve-episodes fixed seeds (the learning
+curve, from which the env steps and training seconds to reach 90% and 95% of the exact optimum
+come), and as train_blob.py does, on --val-episodes validation seeds whose best weights are kept;
+then those weights are evaluated on --eval-episodes fixed seeds. The random policy and the exact
+optimum (static Blob only) are the floor and the ceiling. Writes compare.md (the Markdown table,
+also printed), compare.json (every figure) and compare.png (the learning curves) to --out.
 """
 
 from __future__ import annotations
@@ -30,8 +31,16 @@ from blobenv.registration import MAX_EPISODE_STEPS
 if __package__ in (None, ""):  # run as `python scripts/compare_agents.py`: import `scripts` too
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts._compare_report import THRESHOLDS, markdown_table, plot_curves  # noqa: E402
+from scripts._compare_report import (  # noqa: E402
+    THRESHOLDS,
+    first_reaching,
+    markdown_table,
+    plot_curves,
+)
 from scripts._training import (  # noqa: E402
+    EVAL_SEED_START,
+    MAX_EPISODES,
+    VALIDATION_SEED_START,
     Setup,
     blob_optimum,
     check_spaces,
@@ -39,13 +48,14 @@ from scripts._training import (  # noqa: E402
     evaluate_agent,
     evaluation_seeds,
     is_blob,
+    keep_best,
     make_env,
     prepare,
     resolve_env_id,
     spaces_of,
     write_json,
 )
-from scripts.train_blob import AGENT_CONFIGS, EVAL_SEED_START  # noqa: E402
+from scripts.train_blob import AGENT_CONFIGS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class CompareConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
     eval_every: int | None = None
     curve_episodes: int = 100
+    val_episodes: int = 500
     eval_episodes: int = 500
     out: str | None = None
     settings: tuple[tuple[str, Any], ...] = ()
@@ -167,22 +178,31 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     Raises:
         KeyboardInterrupt: If the user stopped training (Ctrl+C).
     """
-    from callbacks import TrainIntervalLogger
-    from scripts._learning_curve import LearningCurve, first_reaching
+    from callbacks import PeriodicEvaluation, TrainIntervalLogger
 
     spec = AGENT_SPECS[name]
     setup = prepare(spec.agent, config.agent_config(name), config.env_id, config.blob_options, seed)
     curve_seeds = evaluation_seeds(config.curve_episodes)
-    curve = LearningCurve(lambda agent: _curve_point(agent, setup, curve_seeds), config.interval)
-    progress = TrainIntervalLogger(interval=config.budget)
+    curve = PeriodicEvaluation(
+        lambda agent: _curve_point(agent, setup, curve_seeds), config.interval
+    )
+    # Validation time counts as training time (it is part of a train_blob.py run); the curve's
+    # own evaluations do not.
+    callbacks = [curve, TrainIntervalLogger(interval=config.budget)]
+    validation = None
+    if config.val_episodes:
+        validation = keep_best(setup, config.interval, config.val_episodes)
+        callbacks.insert(0, validation)
     try:
         setup.agent.fit(
-            setup.env, nb_steps=config.budget, callbacks=[curve, progress], verbose=0, seed=seed
+            setup.env, nb_steps=config.budget, callbacks=callbacks, verbose=0, seed=seed
         )
+        if setup.agent.interrupted:
+            raise KeyboardInterrupt
+        if validation is not None:
+            validation.restore_best()
     finally:
         setup.env.close()
-    if setup.agent.interrupted:
-        raise KeyboardInterrupt
     return {
         "seed": seed,
         "env_steps": int(setup.agent.step),
@@ -361,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"episodes per learning-curve point, seeded {EVAL_SEED_START}, ... (default: 100)",
     )
     parser.add_argument(
+        "--val-episodes",
+        type=int,
+        default=500,
+        help=f"validation episodes per curve point, seeded {VALIDATION_SEED_START}, ...; the best "
+        "weights are kept and evaluated, as in train_blob.py; 0: the last weights (default: 500)",
+    )
+    parser.add_argument(
         "--eval-episodes",
         type=int,
         default=500,
@@ -432,6 +459,11 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    for name in ("curve_episodes", "val_episodes", "eval_episodes"):
+        if getattr(args, name) > MAX_EPISODES:
+            raise ValueError(f"--{name.replace('_', '-')} must be <= {MAX_EPISODES}")
+    if args.val_episodes < 0:
+        raise ValueError(f"--val-episodes must be >= 0, got {args.val_episodes}")
     return CompareConfig(
         settings=parse_settings(args.set),
         agents=agents,
@@ -443,6 +475,7 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
         seeds=tuple(args.seeds),
         eval_every=args.eval_every,
         curve_episodes=args.curve_episodes,
+        val_episodes=args.val_episodes,
         eval_episodes=args.eval_episodes,
         out=args.out,
     )

@@ -7,12 +7,15 @@
 A run shows a progress bar, logs to TensorBoard in a new run dir `<logdir>/<agent>-<env>-<time>`
 (one events file), saves the agent (`agents.load_agent(path)` loads it back, ready to `test()`),
 evaluates it greedily on `--eval-episodes` seeded episodes, prints the mean return, the success
-rate and the ratio to the exact optimum (Blob only), and writes them to `results.json` in the
-run dir. Every `--checkpoint-interval` env steps and at the end it checkpoints the whole training
-state to `<run dir>/checkpoints` (`agents.checkpoint`); `--resume RUN_DIR` continues that run
-from its newest checkpoint, counters, epsilon and TensorBoard axes going on. Ctrl+C (SIGINT) or
-SIGTERM stops training cleanly: a checkpoint and the agent so far are saved, the log closed, and
-the exit status is 130 or 143 (a second signal stops at once).
+rate and the ratio to the exact optimum (Blob only), and writes them to `results.json` in the run
+dir. While it trains, the agent is validated every `--val-every` env steps on `--val-episodes`
+episodes of other seeds, and the weights that did best there are the ones saved and evaluated (a
+greedy policy can get worse as it trains on); `<run dir>/best` holds them. Every
+`--checkpoint-interval` env steps and at the end it checkpoints the whole training state to
+`<run dir>/checkpoints` (`agents.checkpoint`); `--resume RUN_DIR` continues that run from its newest
+checkpoint, counters, epsilon and TensorBoard axes going on. Ctrl+C (SIGINT) or SIGTERM stops
+training cleanly: a checkpoint and the agent so far are saved, the log closed, and the exit status
+is 130 or 143 (a second signal stops at once).
 
 The default hyperparameters of each agent are the fields of `DQNConfig` and `QLearningConfig`
 below, and nowhere else: every field is also a command-line option.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import signal
 import sys
@@ -36,11 +40,14 @@ if __package__ in (None, ""):  # run as `python scripts/train_blob.py`: import `
 
 from scripts._training import (  # noqa: E402
     EVAL_SEED_START,
+    MAX_EPISODES,
     NETWORKS,
+    VALIDATION_SEED_START,
     Setup,
     describe_evaluation,
     evaluate_agent,
     evaluation_seeds,
+    keep_best,
     prepare,
     write_json,
 )
@@ -58,7 +65,7 @@ def _option(
 class DQNConfig:
     """Hyperparameters of `--agent dqn`; each field is the option `--<field-name>`."""
 
-    steps: int = _option(150_000, "env steps to train")
+    steps: int = _option(100_000, "env steps to train")
     network: str = _option(
         "blob_cnn",
         "Q-network: blob_cnn (player-centred view + dense head), tutorial_cnn (the tutorial's "
@@ -81,6 +88,11 @@ class DQNConfig:
     eps_end: float = _option(0.05, "exploration rate at the end of the schedule")
     eps_steps: int = _option(5_000, "env steps over which epsilon anneals linearly")
     reward_scale: float = _option(0.1, "rewards are multiplied by this before learning")
+    reward_clip: float = _option(
+        30.0,
+        "rewards are clipped to [-this, this] as they are stored (Blob's -300 enemy to -30, "
+        "still the worst outcome; inf: no clipping)",
+    )
     delta_clip: float = _option(
         1.0, "Huber loss threshold, in scaled reward units (inf: the squared error)"
     )
@@ -130,6 +142,8 @@ class RunConfig:
     logdir: str = "runs"
     out: str | None = None
     eval_episodes: int = 500
+    val_episodes: int = 500
+    val_every: int | None = None
     checkpoint_interval: int = 10_000
     save_memory: bool = False
     hyper: DQNConfig | QLearningConfig = field(default_factory=DQNConfig)
@@ -137,6 +151,9 @@ class RunConfig:
 
 #: The checkpoints' directory inside a run dir.
 CHECKPOINTS = "checkpoints"
+#: The best validated agent's directory inside a run dir, and the record of its validation.
+BEST = "best"
+VALIDATION = "validation.json"
 #: Options `--resume` accepts: the budget (a new total), evaluation and checkpointing.
 RESUME_OPTIONS = ("steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory")
 
@@ -178,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=500,
         help=f"greedy evaluation episodes after training, seeded {EVAL_SEED_START}, "
         f"{EVAL_SEED_START + 1}, ...; 0 skips the evaluation (default: 500)",
+    )
+    parser.add_argument(
+        "--val-episodes",
+        type=int,
+        default=500,
+        help=f"greedy validation episodes every --val-every steps, seeded {VALIDATION_SEED_START}"
+        ", ...; the best weights are kept; 0: no validation, the last weights (default: 500)",
+    )
+    parser.add_argument(
+        "--val-every",
+        type=int,
+        metavar="STEPS",
+        help="env steps between validations (default: a tenth of --steps; 10000 with --episodes)",
     )
     saving = parser.add_argument_group("checkpoints and resuming")
     saving.add_argument(
@@ -279,6 +309,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         logdir=args.logdir,
         out=args.out,
         eval_episodes=args.eval_episodes,
+        val_episodes=args.val_episodes,
+        val_every=args.val_every,
         checkpoint_interval=args.checkpoint_interval,
         save_memory=bool(args.save_memory),
         hyper=config_class(**overrides),
@@ -286,8 +318,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _check_saving_options(args: argparse.Namespace, agent: str) -> None:
-    if args.eval_episodes < 0:
-        raise ValueError(f"--eval-episodes must be >= 0, got {args.eval_episodes}")
+    for name in ("eval_episodes", "val_episodes"):
+        value = getattr(args, name)
+        if not 0 <= value <= MAX_EPISODES:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(f"{option} must be in [0, {MAX_EPISODES}], got {value}")
+    if args.val_every is not None and args.val_every < 1:
+        raise ValueError(f"--val-every must be >= 1, got {args.val_every}")
     if args.checkpoint_interval < 0:
         raise ValueError(f"--checkpoint-interval must be >= 0, got {args.checkpoint_interval}")
     if args.save_memory and agent != "dqn":
@@ -452,6 +489,8 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
     else:
         budget, interval = {"nb_episodes": config.episodes - agent.episode}, 10_000
     progress = [TrainIntervalLogger(interval=interval)] if verbose else []
+    validation = _validation(run, run_dir, config.val_every or interval)
+    validating = [validation] if validation else []
     checkpoints = PeriodicCheckpoint(
         run_dir / CHECKPOINTS,
         config.checkpoint_interval,
@@ -471,8 +510,8 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
                 if seed is None:
                     setup.env.reset(seed=(config.seed + agent.step) % EVAL_SEED_START)
                 agent.fit(
-                    setup.env, callbacks=[*progress, board, checkpoints, stop, *callbacks],
-                    verbose=0, seed=seed, **budget,
+                    setup.env, callbacks=[*progress, board, checkpoints, stop, *validating,
+                    *callbacks], verbose=0, seed=seed, **budget,
                 )  # fmt: skip
             interrupted = agent.interrupted or stop.signum is not None
             results.update(
@@ -484,6 +523,10 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
             )
             checkpoints.set_model(agent)
             results["checkpoint"] = str(checkpoints.save().path)
+            if validation:  # after the checkpoint, which keeps the weights to go on from
+                results["validation"] = {"best": validation.best, "points": validation.points}
+                validation.set_model(agent)
+                validation.restore_best()
             agent.save(str(out))
             results["saved_agent"] = str(out)
             results["evaluation"] = None
@@ -510,6 +553,31 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
     return results
 
 
+def _validation(run: Run, run_dir: Path, every: int) -> Any:
+    """The run's keep-best callback (None with --val-episodes 0), saving each new best.
+
+    A resumed run goes on from the best its earlier part saved to `<run dir>/best`.
+    """
+    if not run.config.val_episodes:
+        return None
+    from agents.serialization import load_agent
+
+    best = best_weights = None
+    record = run_dir / VALIDATION
+    if run.resumed_from is not None and record.is_file():
+        best = json.loads(record.read_text())["best"]
+        best_weights = load_agent(run_dir / BEST).get_weights()
+
+    def save_best(agent: Any, point: dict[str, Any]) -> None:
+        agent.save(str(run_dir / BEST))
+        write_json(record, {"best": point})
+
+    return keep_best(
+        run.setup, every, run.config.val_episodes, best=best, best_weights=best_weights,
+        on_best=save_best,
+    )  # fmt: skip
+
+
 def exit_status(results: dict[str, Any]) -> int:
     """0, or the shell's status for the interruption: 128 + the signal's number (130 Ctrl+C)."""
     if not results["interrupted"]:
@@ -532,6 +600,13 @@ def report(results: dict[str, Any]) -> str:
     )
     lines.append(f"saved the agent to {results['saved_agent']} (load: agents.load_agent(path))")
     lines.append(f"checkpoint: {results['checkpoint']}")
+    if results.get("validation"):
+        best = results["validation"]["best"]
+        lines.append(
+            f"kept the weights of step {best['steps']}, the best on validation ("
+            + describe_evaluation(best).removeprefix("greedy evaluation ")
+            + ")"
+        )
     if results["evaluation"]:
         lines.append(describe_evaluation(results["evaluation"]))
     lines.append(f"results: {Path(results['run_dir']) / 'results.json'}")

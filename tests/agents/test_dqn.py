@@ -171,6 +171,21 @@ def test_fused_updates_match_one_at_a_time():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_rewards_are_clipped_as_they_are_stored_before_n_step_sums():
+    agent = make_agent(memory=SequentialMemory(10, n_step=2, gamma=GAMMA), reward_clip=5.0)
+    obs = np.eye(5, dtype=np.float32)
+    for k, (reward, terminated) in enumerate([(-300.0, False), (2.0, False), (25.0, True)]):
+        agent.backward(
+            obs[k : k + 1], np.array([0]), np.array([reward]), obs[k + 1 : k + 2],
+            np.array([terminated]), np.array([False]), np.array([0]),
+        )  # fmt: skip
+    rewards = {}
+    for _ in range(30):
+        batch = agent.memory.sample(2, np.random.default_rng(len(rewards)))
+        rewards.update(zip(batch.indices.tolist(), batch.rewards.tolist(), strict=True))
+    assert sorted(rewards.values()) == pytest.approx(sorted([-5 + GAMMA * 2, 2 + GAMMA * 5, 5]))
+
+
 def test_prioritized_memory_gets_the_td_errors_back():
     memory = PrioritizedMemory(500, gamma=GAMMA)
     agent = make_agent(memory=memory, nb_steps_warmup=40)
@@ -219,6 +234,8 @@ def test_bad_input_gets_clear_errors(tmp_path):
         DQNAgent(dense_model(), 2, SequentialMemory(10), gamma=GAMMA)
     with pytest.raises(TypeError, match="keras.Model"):
         DQNAgent("model", 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
+    with pytest.raises(ValueError, match="reward_clip"):
+        DQNAgent(dense_model(), 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA, reward_clip=0)
     with pytest.raises(ValueError, match="dueling_type"):
         DQNAgent(dense_model(), 2, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA,
                  enable_dueling_network=True, dueling_type="mean")  # fmt: skip

@@ -172,13 +172,14 @@ def test_dqn_round_trip_gives_identical_greedy_actions(tmp_path):
     model = keras.Sequential(
         [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)]
     )
-    agent = DQNAgent(model=model, nb_actions=3, memory=SequentialMemory(limit=100))
+    agent = DQNAgent(model=model, nb_actions=3, memory=SequentialMemory(limit=100), reward_clip=30)
     agent.compile(keras.optimizers.Adam(1e-3))
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     save_agent(agent, tmp_path / "dqn")
     assert sorted(os.listdir(tmp_path / "dqn")) == ["agent.json", "weights.weights.h5"]
     loaded = load_agent(tmp_path / "dqn")
-    assert isinstance(loaded, DQNAgent) and loaded.compiled
+    assert isinstance(loaded, DQNAgent) and loaded.compiled and loaded.reward_clip == 30
+    assert loaded.get_config() == agent.get_config()
     agent.training = loaded.training = False
     np.testing.assert_array_equal(loaded.forward(obs), agent.forward(obs))
     for loaded_weights, weights in zip(loaded.get_weights(), agent.get_weights(), strict=True):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from callbacks import PeriodicEvaluation
 from scripts import compare_agents
-from scripts._compare_report import markdown_table
-from scripts._learning_curve import LearningCurve, first_reaching
+from scripts._compare_report import first_reaching, markdown_table
 from scripts._training import evaluate_agent, evaluation_seeds, prepare
 from scripts.compare_agents import ABLATION, AGENT_SPECS, CompareConfig
 from scripts.train_blob import DQNConfig, QLearningConfig
@@ -123,7 +123,7 @@ def test_learning_curve_points_fall_on_the_interval_and_leave_training_unchanged
     seeds = evaluation_seeds(5)
     for record in (True, False):
         setup = prepare("qlearning", config, "Blob-v0", {"size": 5}, seed=3)
-        curve = LearningCurve(lambda agent, s=setup: evaluate_agent(agent, s, seeds), every=100)
+        curve = PeriodicEvaluation(lambda agent, s=setup: evaluate_agent(agent, s, seeds), 100)
         setup.agent.fit(
             setup.env, nb_steps=250, callbacks=[curve] if record else [], verbose=0, seed=3
         )

@@ -29,6 +29,7 @@ class FakeAgent:
         self.step = 0
         self.episode = 0
         self.stop_training = False
+        self.interrupted = False
         self.training = False
         self.env = None
         self.run_env = env

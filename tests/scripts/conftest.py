@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: A DQN run small enough to finish in seconds: 5 x 5 Blob, updates from step 20.
 TINY_DQN = ["--steps", "60", "--warmup", "20", "--batch-size", "8", "--memory-size", "100"]
 TINY_DQN += ["--hidden-units", "16", "--size", "5", "--eval-episodes", "6", "--num-envs", "1"]
+TINY_DQN += ["--val-episodes", "6"]
 
 
 def run_script(name: str, *args: str, cwd: Path, timeout: float = 240):

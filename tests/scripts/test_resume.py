@@ -25,7 +25,7 @@ from tests.scripts.conftest import REPO
 LONG_TINY_DQN = ["--steps", "1000000", "--warmup", "20", "--batch-size", "8"]
 LONG_TINY_DQN += ["--memory-size", "300", "--hidden-units", "16", "--size", "5"]
 LONG_TINY_DQN += ["--num-envs", "1", "--eval-episodes", "0", "--checkpoint-interval", "50"]
-LONG_TINY_DQN += ["--save-memory", "--logdir", "logs"]
+LONG_TINY_DQN += ["--save-memory", "--logdir", "logs", "--val-episodes", "5"]
 
 
 def events_files(run_dir: Path) -> list[Path]:
@@ -50,7 +50,8 @@ def results_of(run_dir: Path) -> dict:
 
 def qlearning_config(tmp_path: Path, steps: int) -> RunConfig:
     hyper = QLearningConfig(steps=steps, num_envs=1)
-    return RunConfig(agent="qlearning", size=5, logdir=str(tmp_path), eval_episodes=0, hyper=hyper)
+    options = {"eval_episodes": 0, "val_episodes": 5}
+    return RunConfig(agent="qlearning", size=5, logdir=str(tmp_path), hyper=hyper, **options)
 
 
 def start_long_run(cwd: Path, checkpoints: int) -> subprocess.Popen:
@@ -148,6 +149,11 @@ def test_a_resumed_table_goes_on_from_its_checkpoint(tmp_path):
     assert len(events_files(run_dir)) == 2
     final = find_checkpoint(run_dir / "checkpoints")
     assert final.step == 700 and final.metadata["run_config"]["hyper"]["steps"] == 700
+    # Validation goes on from the first part's best: it is only replaced by a better one.
+    best, best_again = first["validation"]["best"], second["validation"]["best"]
+    assert best_again["mean_return"] >= best["mean_return"]
+    assert best_again == best or best_again["steps"] > 300
+    assert [point["steps"] for point in second["validation"]["points"]][:2] == [300, 350]
 
 
 class SignalAt(keras.callbacks.Callback):

@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 
 import agents
+from agents.checkpoint import load_checkpoint
 from blobenv.solver import optimal_returns
 from scripts import train_blob
-from scripts._training import EVAL_SEED_START, evaluation_seeds, prepare
+from scripts._training import (
+    EVAL_SEED_START,
+    VALIDATION_SEED_START,
+    evaluation_seeds,
+    prepare,
+    validation_seeds,
+)
 from scripts.train_blob import DQNConfig, QLearningConfig, RunConfig, start_run, train
 from tests.scripts.conftest import run_script
 
@@ -23,7 +30,7 @@ def parse(*argv: str) -> RunConfig:
 def qlearning_config(tmp_path: Path, **changes) -> RunConfig:
     hyper = QLearningConfig(steps=changes.pop("steps", 300), num_envs=1)
     options = {"agent": "qlearning", "size": 5, "logdir": str(tmp_path / "logs"), "hyper": hyper}
-    return RunConfig(**{"eval_episodes": 10, **options, **changes})
+    return RunConfig(**{"eval_episodes": 10, "val_episodes": 5, **options, **changes})
 
 
 def events_files(run_dir: Path) -> list[Path]:
@@ -52,6 +59,9 @@ def test_options_override_the_chosen_agents_defaults():
         (["--steps", "10", "--episodes", "3"], "give --steps or --episodes, not both"),
         (["--seed", str(EVAL_SEED_START)], "evaluation seeds start there"),
         (["--num-envs", "0"], "--num-envs must be >= 1"),
+        (["--val-episodes", "-1"], "--val-episodes must be in [0, 1000000]"),
+        (["--eval-episodes", "1000001"], "--eval-episodes must be in [0, 1000000]"),
+        (["--val-every", "0"], "--val-every must be >= 1"),
     ],
 )
 def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, message, capsys):
@@ -61,8 +71,10 @@ def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, mes
     assert message in capsys.readouterr().err
 
 
-def test_evaluation_seeds_lie_above_every_training_seed():
+def test_evaluation_seeds_lie_above_every_training_seed_and_validation_seeds_above_them():
     assert evaluation_seeds(3) == [EVAL_SEED_START, EVAL_SEED_START + 1, EVAL_SEED_START + 2]
+    assert validation_seeds(2) == [VALIDATION_SEED_START, VALIDATION_SEED_START + 1]
+    assert evaluation_seeds(VALIDATION_SEED_START - EVAL_SEED_START)[-1] < VALIDATION_SEED_START
 
 
 # --- a real run, as a subprocess ------------------------------------------------------------
@@ -104,7 +116,8 @@ def test_unknown_env_id_exits_with_a_message_and_no_traceback(tmp_path):
 
 
 def test_qlearning_run_on_blob_coords_reports_the_ratio_and_saves_the_table(tmp_path):
-    results = train(start_run(qlearning_config(tmp_path, steps=500)), verbose=False)
+    config = qlearning_config(tmp_path, steps=500, val_episodes=0)  # the last table, not the best
+    results = train(start_run(config), verbose=False)
     assert results["env_kwargs"] == {"size": 5, "obs_type": "coords"}
     assert results["env_steps"] == 500 and "ratio_to_optimum" in results["evaluation"]
     assert results["agent_config"]["learning_rate"] > 0
@@ -114,6 +127,27 @@ def test_qlearning_run_on_blob_coords_reports_the_ratio_and_saves_the_table(tmp_
     loaded = agents.load_agent(results["saved_agent"])
     assert type(loaded).__name__ == "QLearningAgent"
     assert np.abs(loaded.table).sum() > 0  # it learned something and saved it
+
+
+def test_the_best_validated_weights_are_saved_evaluated_and_recorded(tmp_path):
+    config = qlearning_config(tmp_path, steps=2000, val_every=400, val_episodes=20)
+    results = train(start_run(config), verbose=False)
+    run_dir = Path(results["run_dir"])
+    points, best = results["validation"]["points"], results["validation"]["best"]
+    assert [point["steps"] for point in points] == [0, 400, 800, 1200, 1600, 2000]
+    assert best == max(points, key=lambda point: point["mean_return"])
+    assert best["seeds"] == [VALIDATION_SEED_START, VALIDATION_SEED_START + 19]
+    assert json.loads((run_dir / "validation.json").read_text()) == {"best": best}
+    saved, kept = agents.load_agent(results["saved_agent"]), agents.load_agent(run_dir / "best")
+    np.testing.assert_array_equal(saved.table, kept.table)
+    load_checkpoint(saved, run_dir / "checkpoints")  # the last weights, to go on training from
+    assert (best["steps"] == 2000) == np.array_equal(saved.table, kept.table)
+
+
+def test_val_episodes_0_keeps_the_last_weights(tmp_path):
+    results = train(start_run(qlearning_config(tmp_path, val_episodes=0)), verbose=False)
+    assert "validation" not in results
+    assert not (Path(results["run_dir"]) / "best").exists()
 
 
 def test_an_episode_budget_trains_that_many_episodes(tmp_path):
@@ -138,7 +172,7 @@ def test_ctrl_c_saves_the_agent_closes_the_log_and_exits_130(tmp_path, monkeypat
     real_train = train_blob.train
     monkeypatch.setattr(train_blob, "train", lambda run: real_train(run, callbacks=[InterruptAt()]))
     argv = ["--agent", "qlearning", "--size", "5", "--steps", "1000", "--num-envs", "1"]
-    argv += ["--logdir", str(tmp_path)]
+    argv += ["--logdir", str(tmp_path), "--val-episodes", "5"]
     assert train_blob.main(argv) == 130
     assert "interrupted" in capsys.readouterr().out
     (run_dir,) = tmp_path.iterdir()

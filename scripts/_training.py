@@ -369,4 +369,3 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     except BaseException:
         os.unlink(temp)
         raise
-        raise

@@ -490,7 +490,7 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
         budget, interval = {"nb_episodes": config.episodes - agent.episode}, 10_000
     progress = [TrainIntervalLogger(interval=interval)] if verbose else []
     validation = _validation(run, run_dir, config.val_every or interval)
-    validating = [validation] if validation else []
+    validating = [] if validation is None else [validation]
     checkpoints = PeriodicCheckpoint(
         run_dir / CHECKPOINTS,
         config.checkpoint_interval,
@@ -523,7 +523,8 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
             )
             checkpoints.set_model(agent)
             results["checkpoint"] = str(checkpoints.save().path)
-            if validation:  # after the checkpoint, which keeps the weights to go on from
+            # After the checkpoint, which keeps the last weights to go on training from.
+            if validation is not None:
                 results["validation"] = {"best": validation.best, "points": validation.points}
                 validation.set_model(agent)
                 validation.restore_best()

@@ -99,7 +99,7 @@ class Agent:
         raise NotImplementedError
 
     def get_weights(self) -> list[np.ndarray]:
-        """Returns the learned parameters (for Keras callbacks such as EarlyStopping)."""
+        """Returns copies of the learned parameters (for callbacks such as EarlyStopping)."""
         raise NotImplementedError
 
     def set_weights(self, weights: list[np.ndarray]) -> None:

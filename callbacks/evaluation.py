@@ -109,7 +109,7 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         best = -math.inf if self.best is None else self.best[self.monitor]
         if point[self.monitor] > best:
             self.best = point
-            self.best_weights = [weights.copy() for weights in self.model.get_weights()]
+            self.best_weights = self.model.get_weights()  # copies, by the Agent contract
             if self.on_best is not None:
                 self.on_best(self.model, point)
         self._eval_seconds += time.perf_counter() - began

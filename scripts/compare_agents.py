@@ -1,16 +1,18 @@
-"""Compare agents on one env: same training seeds, same env-step budget, same evaluation seeds.
+"""Compare agents on one env: learning curves over the same training and evaluation seeds.
 
     python scripts/compare_agents.py                         # Q-learning vs DQN, seeds 0 1 2
     python scripts/compare_agents.py --ablation --steps 30000
     python scripts/compare_agents.py --agents dqn qlearning-tutorial --seeds 0 1 --size 5
 
-Each agent of the list (rows of AGENT_SPECS) trains once per seed with the same budget of env
-steps, evaluated greedily every --eval-every steps on --curve-episodes fixed seeds (the learning
-curve, from which the env steps and training seconds to reach 90% and 95% of the exact optimum
-come), and as train_blob.py does, on --val-episodes validation seeds whose best weights are kept;
-then those weights are evaluated on --eval-episodes fixed seeds. The random policy and the exact
-optimum (static Blob only) are the floor and the ceiling. Writes compare.md (the Markdown table,
-also printed), compare.json (every figure) and compare.png (the learning curves) to --out.
+Each agent of the list (rows of AGENT_SPECS) trains once per seed, for its own default budget of
+train_blob.py (Q-learning's table needs far more env steps than the DQN) or for --steps env steps
+each, evaluated greedily every --eval-every steps (default: a 20th of its budget) on --curve-
+episodes fixed seeds (the learning curve, from which the env steps and training seconds to reach
+90% and 95% of the exact optimum come), and as train_blob.py does, on --val-episodes validation
+seeds whose best weights are kept; then those weights are evaluated on --eval-episodes fixed seeds.
+The random policy and the exact optimum (static Blob only) are the floor and the ceiling. Writes
+compare.md (the Markdown table, also printed), compare.json (every figure) and compare.png (the
+learning curves) to --out.
 """
 
 from __future__ import annotations
@@ -124,20 +126,20 @@ class CompareConfig:
     settings: tuple[tuple[str, Any], ...] = ()
 
     def agent_config(self, name: str) -> Any:
-        """The config agent `name` trains with: its row's, --set's settings and the budget."""
-        return AGENT_SPECS[name].config(self.budget, dict(self.settings))
+        """The config agent `name` trains with: its row's, --set's settings and its budget."""
+        return AGENT_SPECS[name].config(self.budget(name), dict(self.settings))
 
-    @property
-    def budget(self) -> int:
-        """Env steps per run: --steps, else the largest default budget of the agents compared."""
+    def budget(self, name: str) -> int:
+        """Env steps per run of agent `name`: --steps, else its default in train_blob.py."""
         if self.steps is not None:
             return self.steps
-        return max(AGENT_CONFIGS[AGENT_SPECS[name].agent]().steps for name in self.agents)
+        return AGENT_CONFIGS[AGENT_SPECS[name].agent]().steps
 
-    @property
-    def interval(self) -> int:
-        """Env steps between learning-curve points: --eval-every, else 1/20 of the budget."""
-        return self.eval_every if self.eval_every is not None else max(1, self.budget // 20)
+    def interval(self, name: str) -> int:
+        """Env steps between curve points of agent `name`: --eval-every, else 1/20 of its budget."""
+        if self.eval_every is not None:
+            return self.eval_every
+        return max(1, self.budget(name) // 20)
 
     @property
     def blob_options(self) -> dict[str, Any]:
@@ -183,20 +185,17 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     spec = AGENT_SPECS[name]
     setup = prepare(spec.agent, config.agent_config(name), config.env_id, config.blob_options, seed)
     curve_seeds = evaluation_seeds(config.curve_episodes)
-    curve = PeriodicEvaluation(
-        lambda agent: _curve_point(agent, setup, curve_seeds), config.interval
-    )
+    budget, interval = config.budget(name), config.interval(name)
+    curve = PeriodicEvaluation(lambda agent: _curve_point(agent, setup, curve_seeds), interval)
     # Validation time counts as training time (it is part of a train_blob.py run); the curve's
     # own evaluations do not.
-    callbacks = [curve, TrainIntervalLogger(interval=config.budget)]
+    callbacks = [curve, TrainIntervalLogger(interval=budget)]
     validation = None
     if config.val_episodes:
-        validation = keep_best(setup, config.interval, config.val_episodes)
+        validation = keep_best(setup, interval, config.val_episodes)
         callbacks.insert(0, validation)
     try:
-        setup.agent.fit(
-            setup.env, nb_steps=config.budget, callbacks=callbacks, verbose=0, seed=seed
-        )
+        setup.agent.fit(setup.env, nb_steps=budget, callbacks=callbacks, verbose=0, seed=seed)
         if setup.agent.interrupted:
             raise KeyboardInterrupt
         if validation is not None:
@@ -276,12 +275,13 @@ def compare(config: CompareConfig, out_dir: Path, command: str = "") -> dict[str
     results: dict[str, Any] = {
         "command": command,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "settings": {**dataclasses.asdict(config), "steps": config.budget},
-        "eval_every": config.interval,
+        "settings": dataclasses.asdict(config),
         "agents": {
             name: {
                 "label": AGENT_SPECS[name].label,
                 "agent": AGENT_SPECS[name].agent,
+                "steps": config.budget(name),
+                "eval_every": config.interval(name),
                 "config": dataclasses.asdict(config.agent_config(name)),
                 "runs": [],
             }
@@ -358,8 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--steps",
         type=int,
-        help="env steps per run, the same for every agent (default: the largest default budget "
-        "of the agents compared, from train_blob.py)",
+        help="env steps per run, the same for every agent (default: each agent's own default "
+        "budget, from train_blob.py)",
     )
     parser.add_argument(
         "--seeds",
@@ -371,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--eval-every",
         type=int,
-        help="env steps between learning-curve points; the steps to 90%% and 95%% are "
-        "multiples of it (default: 1/20 of --steps)",
+        help="env steps between learning-curve points, the same for every agent; the steps to "
+        "90%% and 95%% are multiples of it (default: 1/20 of each agent's budget)",
     )
     parser.add_argument(
         "--curve-episodes",

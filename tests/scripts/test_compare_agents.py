@@ -8,7 +8,7 @@ from PIL import Image
 
 from callbacks import PeriodicEvaluation
 from scripts import compare_agents
-from scripts._compare_report import first_reaching, markdown_table
+from scripts._compare_report import first_reaching, markdown_table, plot_curves
 from scripts._training import evaluate_agent, evaluation_seeds, prepare
 from scripts.compare_agents import ABLATION, AGENT_SPECS, CompareConfig
 from scripts.train_blob import DQNConfig, QLearningConfig
@@ -90,10 +90,50 @@ def vars_of(config) -> dict:
     return {name: getattr(config, name) for name in config.__dataclass_fields__}
 
 
-def test_default_budget_is_the_largest_default_of_the_agents_compared():
-    assert parse().budget == max(DQNConfig().steps, QLearningConfig().steps)
-    assert parse("--agents", "dqn").budget == DQNConfig().steps
-    assert parse("--steps", "1000").interval == 50
+def test_each_agent_trains_its_own_default_budget_unless_steps_are_given():
+    config = parse()
+    assert config.budget("dqn") == config.agent_config("dqn").steps == DQNConfig().steps
+    assert config.budget("qlearning") == QLearningConfig().steps
+    assert config.interval("qlearning") == QLearningConfig().steps // 20
+    given = parse("--steps", "1000")
+    assert given.budget("dqn") == given.budget("qlearning") == 1000
+    assert given.interval("dqn") == 50
+    assert parse("--eval-every", "7").interval("qlearning") == 7
+
+
+def test_plot_puts_budgets_ten_times_apart_on_a_log_axis_of_steps(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    def curve(budget):
+        points = [
+            {"steps": s, "seconds": s / budget, "ratio_to_optimum": s / budget}
+            for s in (0, budget // 2, budget)
+        ]
+        return {"curve": points}
+
+    results = {
+        "settings": {"env_id": "Blob-v0", "seeds": [0], "curve_episodes": 3},
+        "random": [{"final": {"ratio_to_optimum": -9.0}}],
+        "optimum": {"ratio_to_optimum": 1.0},
+        "agents": {
+            name: {
+                "label": name,
+                "steps": budget,
+                "eval_every": budget // 2,
+                "runs": [curve(budget)],
+            }
+            for name, budget in (("qlearning", 6000), ("dqn", 100))
+        },
+    }
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_curves(results, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
+    steps_axis, seconds_axis = figures[0].axes
+    assert steps_axis.get_xscale() == "symlog" and seconds_axis.get_xscale() == "linear"
+    results["agents"]["qlearning"]["steps"] = 900
+    plot_curves(results, tmp_path / "curves.png")
+    assert figures[1].axes[0].get_xscale() == "linear"
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,11 @@ def validation_seeds(count: int) -> list[int]:
     return list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + count))
 
 
+def validation_interval(steps: int) -> int:
+    """Env steps between validations of a run of `steps` env steps: a tenth of it."""
+    return max(1, steps // 10)
+
+
 def keep_best(setup: Setup, every: int, episodes: int, **kwargs: Any) -> Any:
     """A `callbacks.PeriodicEvaluation` on `episodes` validation episodes every `every` steps.
 

@@ -6,13 +6,13 @@
 
 Each agent of the list (rows of AGENT_SPECS) trains once per seed, for its own default budget of
 train_blob.py (Q-learning's table needs far more env steps than the DQN) or for --steps env steps
-each, evaluated greedily every --eval-every steps (default: a 20th of its budget) on --curve-
-episodes fixed seeds (the learning curve, from which the env steps and training seconds to reach
-90% and 95% of the exact optimum come), and as train_blob.py does, on --val-episodes validation
-seeds whose best weights are kept; then those weights are evaluated on --eval-episodes fixed seeds.
-The random policy and the exact optimum (static Blob only) are the floor and the ceiling. Writes
-compare.md (the Markdown table, also printed), compare.json (every figure) and compare.png (the
-learning curves) to --out.
+each. It is evaluated greedily every --eval-every steps (default: a 20th of its budget) on
+--curve-episodes fixed seeds: the learning curve, from which the env steps and training seconds to
+reach 90% and 95% of the exact optimum come. As train_blob.py does, it is also validated every
+tenth of its budget on --val-episodes seeds of their own, and the best weights there are the ones
+evaluated at the end, on --eval-episodes fixed seeds. The random policy and the exact optimum
+(static Blob only) are the floor and the ceiling. Writes compare.md (the Markdown table, also
+printed), compare.json (every figure) and compare.png (the learning curves) to --out.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from scripts._training import (  # noqa: E402
     prepare,
     resolve_env_id,
     spaces_of,
+    validation_interval,
     write_json,
 )
 from scripts.train_blob import AGENT_CONFIGS  # noqa: E402
@@ -173,9 +174,10 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     """Trains agent `name` with `seed`, recording its learning curve; evaluates it at the end.
 
     Returns:
-        The run's figures: `seed`, `env_steps`, `train_seconds`, `curve` (points), `final`
-        (evaluation on the full seed set) and `reached` (per threshold, the first point
-        reaching it, or None).
+        The run's figures: `seed`, `env_steps`, `train_seconds`, `curve` (points),
+        `validation` (its points; empty without validation), `final` (evaluation of the weights
+        kept, on the full seed set) and `reached` (per threshold, the first curve point reaching
+        it, or None).
 
     Raises:
         KeyboardInterrupt: If the user stopped training (Ctrl+C).
@@ -192,7 +194,7 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     callbacks = [curve, TrainIntervalLogger(interval=budget)]
     validation = None
     if config.val_episodes:
-        validation = keep_best(setup, interval, config.val_episodes)
+        validation = keep_best(setup, validation_interval(budget), config.val_episodes)
         callbacks.insert(0, validation)
     try:
         setup.agent.fit(setup.env, nb_steps=budget, callbacks=callbacks, verbose=0, seed=seed)
@@ -207,6 +209,7 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
         "env_steps": int(setup.agent.step),
         "train_seconds": curve.train_seconds,
         "curve": curve.points,
+        "validation": validation.points if validation is not None else [],
         "final": evaluate_agent(setup.agent, setup, evaluation_seeds(config.eval_episodes)),
         "reached": {str(f): first_reaching(curve.points, f) for f in THRESHOLDS},
     }
@@ -384,8 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--val-episodes",
         type=int,
         default=500,
-        help=f"validation episodes per curve point, seeded {VALIDATION_SEED_START}, ...; the best "
-        "weights are kept and evaluated, as in train_blob.py; 0: the last weights (default: 500)",
+        help=f"validation episodes, seeded {VALIDATION_SEED_START}, ..., every tenth of the "
+        "budget; the best weights are kept and evaluated, as in train_blob.py; 0: the last "
+        "weights (default: 500)",
     )
     parser.add_argument(
         "--eval-episodes",

@@ -49,6 +49,7 @@ from scripts._training import (  # noqa: E402
     evaluation_seeds,
     keep_best,
     prepare,
+    validation_interval,
     write_json,
 )
 
@@ -65,7 +66,7 @@ def _option(
 class DQNConfig:
     """Hyperparameters of `--agent dqn`; each field is the option `--<field-name>`."""
 
-    steps: int = _option(100_000, "env steps to train")
+    steps: int = _option(60_000, "env steps to train")
     network: str = _option(
         "blob_cnn",
         "Q-network: blob_cnn (player-centred view + dense head), tutorial_cnn (the tutorial's "
@@ -96,8 +97,8 @@ class DQNConfig:
     delta_clip: float = _option(
         1.0, "Huber loss threshold, in scaled reward units (inf: the squared error)"
     )
-    n_step: int = _option(3, "n-step returns: rewards summed per transition")
-    prioritized: bool = _option(False, "prioritized experience replay (PrioritizedMemory)")
+    n_step: int = _option(1, "n-step returns: rewards summed per transition")
+    prioritized: bool = _option(True, "prioritized experience replay (PrioritizedMemory)")
     num_envs: int = _option(8, "sub-envs acting in one batch (a vector env when > 1)")
     train_episode_steps: int = _option(
         30,
@@ -485,7 +486,7 @@ def train(run: Run, callbacks: Sequence[Any] = (), verbose: bool = True) -> dict
     out = Path(config.out).resolve() if config.out else run_dir / "agent"
     if config.episodes is None:
         budget = {"nb_steps": hyper.steps - agent.step}
-        interval = max(1, hyper.steps // 10)
+        interval = validation_interval(hyper.steps)
     else:
         budget, interval = {"nb_episodes": config.episodes - agent.episode}, 10_000
     progress = [TrainIntervalLogger(interval=interval)] if verbose else []

@@ -24,7 +24,8 @@ def parse(*argv: str) -> CompareConfig:
 
 def test_comparison_writes_table_json_and_plot_with_floor_and_ceiling(tmp_path):
     argv = ["--steps", "40", "--seeds", "0", "1", "--eval-every", "20", "--size", "5"]
-    argv += ["--curve-episodes", "3", "--eval-episodes", "4", "--out", "out"]
+    argv += ["--curve-episodes", "3", "--eval-episodes", "4", "--val-episodes", "2"]
+    argv += ["--out", "out"]
     argv += ["--set", "warmup=20", "batch_size=8", "memory_size=100", "hidden_units=16"]
     argv += ["num_envs=1"]
     done = run_script("compare_agents.py", *argv, cwd=tmp_path)
@@ -37,6 +38,8 @@ def test_comparison_writes_table_json_and_plot_with_floor_and_ceiling(tmp_path):
         for run in entry["runs"]:
             assert run["env_steps"] == 40 and run["train_seconds"] > 0
             assert [point["steps"] for point in run["curve"]] == [0, 20, 40]
+            # Validation keeps train_blob.py's interval, a tenth of the budget, whatever the curve's.
+            assert [point["steps"] for point in run["validation"]] == list(range(0, 41, 4))
             assert run["final"]["episodes"] == 4 and "ratio_to_optimum" in run["final"]
             assert set(run["reached"]) == {"0.9", "0.95"}
     assert results["agents"]["dqn"]["config"]["warmup"] == 20  # --set reached the DQN

@@ -116,7 +116,7 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
         axes[0].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         axes[0].set_ylim(top=1.1)
     budgets = [entry["steps"] for entry in results["agents"].values()]
-    if max(budgets) >= 10 * min(budgets):  # e.g. Q-learning's 6M steps beside the DQN's 100k
+    if max(budgets) >= 10 * min(budgets):  # e.g. Q-learning's 6M steps beside the DQN's 60k
         intervals = [entry["eval_every"] for entry in results["agents"].values()]
         axes[0].set_xscale("symlog", linthresh=min(intervals))
     axes[0].set_xlabel("env steps")

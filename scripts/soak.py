@@ -34,8 +34,9 @@ if __package__ in (None, ""):  # run as `python scripts/soak.py`: import `script
 from scripts import train_blob  # noqa: E402
 from scripts._training import write_json  # noqa: E402
 
-#: train_blob.py options the soak sets unless given: 1.5x the default run's budget, no evaluation at
-#: the end, and, for the DQN, checkpoints with the replay memory (the heaviest saves).
+#: train_blob.py options the soak sets unless given: 150,000 steps (2.5x the default run's budget,
+#: 3x the replay memory's capacity), no evaluation at the end, and, for the DQN, checkpoints with
+#: the replay memory (the heaviest saves).
 DEFAULT_STEPS = ("--steps", "150000")
 DEFAULTS = ("--eval-episodes", "0")
 DQN_DEFAULTS = ("--save-memory",)

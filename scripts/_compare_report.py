@@ -116,10 +116,12 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
         axes[0].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         axes[0].set_ylim(top=1.1)
     budgets = [entry["steps"] for entry in results["agents"].values()]
-    if max(budgets) >= 10 * min(budgets):  # e.g. Q-learning's 6M steps beside the DQN's 60k
-        intervals = [entry["eval_every"] for entry in results["agents"].values()]
-        axes[0].set_xscale("symlog", linthresh=min(intervals))
     axes[0].set_xlabel("env steps")
+    if max(budgets) >= 10 * min(budgets):  # e.g. Q-learning's 6M steps beside the DQN's 60k
+        linear_up_to = min(entry["eval_every"] for entry in results["agents"].values())
+        axes[0].set_xscale("symlog", linthresh=linear_up_to)
+        axes[0].set_xlim(left=0)
+        axes[0].set_xlabel(f"env steps (log scale above {linear_up_to:,})")
     axes[1].set_xlabel("training seconds (evaluation excluded)")
     axes[0].set_ylabel(
         "greedy return / exact optimum (log scale below -1)"

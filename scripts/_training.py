@@ -174,6 +174,16 @@ def validation_seeds(count: int) -> list[int]:
     return list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + count))
 
 
+def check_episodes(option: str, value: int, minimum: int = 0) -> None:
+    """Checks an episode count: every episode needs a seed of its own set, so at most MAX_EPISODES.
+
+    Raises:
+        ValueError: If `value` is not in [minimum, MAX_EPISODES]; the message names `option`.
+    """
+    if not minimum <= value <= MAX_EPISODES:
+        raise ValueError(f"{option} must be in [{minimum}, {MAX_EPISODES}], got {value}")
+
+
 def validation_interval(steps: int) -> int:
     """Env steps between validations of a run of `steps` env steps: a tenth of it."""
     return max(1, steps // 10)

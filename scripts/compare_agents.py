@@ -41,10 +41,10 @@ from scripts._compare_report import (  # noqa: E402
 )
 from scripts._training import (  # noqa: E402
     EVAL_SEED_START,
-    MAX_EPISODES,
     VALIDATION_SEED_START,
     Setup,
     blob_optimum,
+    check_episodes,
     check_spaces,
     env_kwargs_for,
     evaluate_agent,
@@ -459,15 +459,12 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
         raise ValueError(f"--seeds lists a seed twice: {args.seeds}")
     if not all(0 <= seed < EVAL_SEED_START for seed in args.seeds):
         raise ValueError(f"--seeds must be in [0, {EVAL_SEED_START}), got {args.seeds}")
-    for name in ("steps", "eval_every", "curve_episodes", "eval_episodes"):
+    for name in ("steps", "eval_every"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    for name in ("curve_episodes", "val_episodes", "eval_episodes"):
-        if getattr(args, name) > MAX_EPISODES:
-            raise ValueError(f"--{name.replace('_', '-')} must be <= {MAX_EPISODES}")
-    if args.val_episodes < 0:
-        raise ValueError(f"--val-episodes must be >= 0, got {args.val_episodes}")
+    for name, minimum in (("curve_episodes", 1), ("val_episodes", 0), ("eval_episodes", 1)):
+        check_episodes("--" + name.replace("_", "-"), getattr(args, name), minimum)
     return CompareConfig(
         settings=parse_settings(args.set),
         agents=agents,

@@ -40,10 +40,10 @@ if __package__ in (None, ""):  # run as `python scripts/train_blob.py`: import `
 
 from scripts._training import (  # noqa: E402
     EVAL_SEED_START,
-    MAX_EPISODES,
     NETWORKS,
     VALIDATION_SEED_START,
     Setup,
+    check_episodes,
     describe_evaluation,
     evaluate_agent,
     evaluation_seeds,
@@ -320,10 +320,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def _check_saving_options(args: argparse.Namespace, agent: str) -> None:
     for name in ("eval_episodes", "val_episodes"):
-        value = getattr(args, name)
-        if not 0 <= value <= MAX_EPISODES:
-            option = "--" + name.replace("_", "-")
-            raise ValueError(f"{option} must be in [0, {MAX_EPISODES}], got {value}")
+        check_episodes("--" + name.replace("_", "-"), getattr(args, name))
     if args.val_every is not None and args.val_every < 1:
         raise ValueError(f"--val-every must be >= 1, got {args.val_every}")
     if args.checkpoint_interval < 0:

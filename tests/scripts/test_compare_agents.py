@@ -38,7 +38,7 @@ def test_comparison_writes_table_json_and_plot_with_floor_and_ceiling(tmp_path):
         for run in entry["runs"]:
             assert run["env_steps"] == 40 and run["train_seconds"] > 0
             assert [point["steps"] for point in run["curve"]] == [0, 20, 40]
-            # Validation keeps train_blob.py's interval, a tenth of the budget, whatever the curve's.
+            # Validation keeps train_blob.py's interval (a tenth of the budget), not the curve's.
             assert [point["steps"] for point in run["validation"]] == list(range(0, 41, 4))
             assert run["final"]["episodes"] == 4 and "ratio_to_optimum" in run["final"]
             assert set(run["reached"]) == {"0.9", "0.95"}
@@ -146,6 +146,9 @@ def test_plot_puts_budgets_ten_times_apart_on_a_log_axis_of_steps(tmp_path, monk
         (["--ablation", "--agents", "dqn"], "give --agents or --ablation, not both"),
         (["--seeds", "1", "1"], "--seeds lists a seed twice"),
         (["--steps", "0"], "--steps must be >= 1"),
+        (["--curve-episodes", "0"], "--curve-episodes must be in [1, 1000000], got 0"),
+        (["--val-episodes", "-1"], "--val-episodes must be in [0, 1000000], got -1"),
+        (["--eval-episodes", "1000001"], "--eval-episodes must be in [1, 1000000]"),
     ],
 )
 def test_contradicting_options_exit_with_a_usage_error(argv, message, capsys):

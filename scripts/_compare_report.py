@@ -115,7 +115,7 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
         axes[0].set_yticks([-10, -5, -2, -1, -0.5, 0, 0.5, 0.9, 1])
         axes[0].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         axes[0].set_ylim(top=1.1)
-    budgets = [entry["steps"] for entry in results["agents"].values()]
+    budgets = [entry["config"]["steps"] for entry in results["agents"].values()]
     axes[0].set_xlabel("env steps")
     if max(budgets) >= 10 * min(budgets):  # e.g. Q-learning's 6M steps beside the DQN's 60k
         linear_up_to = min(entry["eval_every"] for entry in results["agents"].values())

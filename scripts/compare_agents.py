@@ -283,7 +283,6 @@ def compare(config: CompareConfig, out_dir: Path, command: str = "") -> dict[str
             name: {
                 "label": AGENT_SPECS[name].label,
                 "agent": AGENT_SPECS[name].agent,
-                "steps": config.budget(name),
                 "eval_every": config.interval(name),
                 "config": dataclasses.asdict(config.agent_config(name)),
                 "runs": [],

@@ -121,7 +121,7 @@ def test_plot_puts_budgets_ten_times_apart_on_a_log_axis_of_steps(tmp_path, monk
         "agents": {
             name: {
                 "label": name,
-                "steps": budget,
+                "config": {"steps": budget},
                 "eval_every": budget // 2,
                 "runs": [curve(budget)],
             }
@@ -135,7 +135,7 @@ def test_plot_puts_budgets_ten_times_apart_on_a_log_axis_of_steps(tmp_path, monk
     steps_axis, seconds_axis = figures[0].axes
     assert steps_axis.get_xscale() == "symlog" and seconds_axis.get_xscale() == "linear"
     assert steps_axis.get_xlim()[0] == 0
-    results["agents"]["qlearning"]["steps"] = 900
+    results["agents"]["qlearning"]["config"]["steps"] = 900
     plot_curves(results, tmp_path / "curves.png")
     assert figures[1].axes[0].get_xscale() == "linear"
 

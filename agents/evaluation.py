@@ -40,13 +40,12 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
         The per-episode results.
     """
     seeds = [int(seed) for seed in seeds]
-    env = gymnasium.make_vec(env_id, num_envs=len(seeds), **env_kwargs)
     n = len(seeds)
     returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
     successes, running = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    env, obs = _seeded_vector_env(env_id, seeds, env_kwargs)
     training, agent.training = agent.training, False
     try:
-        obs, _ = env.reset(seed=seeds)
         while running.any():
             obs, rewards, terminated, truncated, infos = env.step(agent.forward(obs))
             returns[running] += rewards[running]
@@ -59,3 +58,29 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
         agent.training = training
         env.close()
     return Evaluation(returns, successes, lengths)
+
+
+def _seeded_vector_env(
+    env_id: str, seeds: list[int], env_kwargs: dict[str, Any]
+) -> tuple[gymnasium.vector.VectorEnv, Any]:
+    """A vector env of one sub-env per seed, reset with sub-env i on `seeds[i]`.
+
+    The id's native vector env where it takes one seed per sub-env (Blob's does); otherwise,
+    as for CartPole's, which takes one int for all, Gymnasium's sync vector env of the id.
+    """
+    env = gymnasium.make_vec(env_id, num_envs=len(seeds), **env_kwargs)
+    try:
+        return env, env.reset(seed=seeds)[0]
+    except (gymnasium.error.Error, TypeError, ValueError, AssertionError):
+        if isinstance(env, gymnasium.vector.SyncVectorEnv):
+            env.close()
+            raise
+    env.close()
+    env = gymnasium.make_vec(
+        env_id, num_envs=len(seeds), vectorization_mode="sync", **env_kwargs
+    )
+    try:
+        return env, env.reset(seed=seeds)[0]
+    except BaseException:
+        env.close()
+        raise

@@ -1,6 +1,6 @@
-"""Q-networks for Blob: the library's default and the tutorial's, for comparison.
+"""Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselves), an MLP.
 
-Both take the raw uint8 image and scale it to [0, 1] themselves.
+`build` makes one by name, as `agents.presets` rows and `train_blob.py --network` name them.
 """
 
 from __future__ import annotations
@@ -73,6 +73,58 @@ def tutorial_cnn(obs_shape: Sequence[int], nb_actions: int) -> keras.Model:
     x = keras.layers.Dense(64)(x)
     outputs = keras.layers.Dense(int(nb_actions), name="q_values")(x)
     return keras.Model(inputs, outputs, name="tutorial_cnn")
+
+
+def mlp(obs_shape: Sequence[int], nb_actions: int, hidden_units: int = 128) -> keras.Model:
+    """Two hidden ReLU layers on the flattened observation, for vector envs such as CartPole.
+
+    Args:
+        obs_shape: The observation shape (flattened by the model).
+        nb_actions: Number of discrete actions.
+        hidden_units: Width of the two hidden layers.
+
+    Returns:
+        A Keras model mapping an observation batch to Q-values.
+    """
+    inputs = keras.Input(shape=tuple(obs_shape), name="observation")
+    x = keras.layers.Flatten()(inputs)
+    for _ in range(2):
+        x = keras.layers.Dense(hidden_units, activation="relu")(x)
+    outputs = keras.layers.Dense(int(nb_actions), name="q_values")(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def build(
+    name: str, obs_shape: Sequence[int], nb_actions: int, hidden_units: int = 128
+) -> keras.Model:
+    """The Q-network `name` for observations of `obs_shape`.
+
+    Args:
+        name: "blob_cnn", "tutorial_cnn", "mlp", or "auto": the MLP for flat observations, the
+            tutorial's (plain) CNN for images.
+        obs_shape: The observation shape.
+        nb_actions: Number of discrete actions.
+        hidden_units: Width of the hidden layers of blob_cnn and mlp.
+
+    Raises:
+        ValueError: If the name is unknown or the network does not take such observations.
+    """
+    obs_shape = tuple(obs_shape)
+    names = ("auto", "blob_cnn", "tutorial_cnn", "mlp")
+    if name not in names:
+        raise ValueError(f"network must be one of {', '.join(names)}, got {name!r}")
+    if name == "auto":
+        name = "tutorial_cnn" if len(obs_shape) == 3 else "mlp"
+    if name == "mlp":
+        return mlp(obs_shape, nb_actions, hidden_units)
+    if len(obs_shape) != 3:
+        raise ValueError(
+            f"{name} takes image observations (height, width, channels), the env gives shape "
+            f"{obs_shape}: use the network mlp"
+        )
+    if name == "tutorial_cnn":
+        return tutorial_cnn(obs_shape, nb_actions)
+    return blob_cnn(obs_shape, nb_actions, hidden_units=hidden_units)
 
 
 def _check_image_shape(obs_shape: Sequence[int]) -> None:

@@ -14,16 +14,21 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from callbacks.checkpoint import ModelIntervalCheckpoint
     from callbacks.evaluation import PeriodicEvaluation
     from callbacks.loggers import FileLogger, TrainEpisodeLogger, TrainIntervalLogger
+    from callbacks.periodic_checkpoint import PeriodicCheckpoint
+    from callbacks.signals import Interrupted, StopOnSignal
     from callbacks.stopping import StopOnRewardThreshold
     from callbacks.tensorboard import ModifiedTensorBoard
     from callbacks.visualizer import Visualizer
 
 __all__ = [
     "FileLogger",
+    "Interrupted",
     "ModelIntervalCheckpoint",
     "ModifiedTensorBoard",
+    "PeriodicCheckpoint",
     "PeriodicEvaluation",
     "StopOnRewardThreshold",
+    "StopOnSignal",
     "TrainEpisodeLogger",
     "TrainIntervalLogger",
     "Visualizer",
@@ -31,10 +36,13 @@ __all__ = [
 
 _MODULES = {
     "FileLogger": "callbacks.loggers",
+    "Interrupted": "callbacks.signals",
     "ModelIntervalCheckpoint": "callbacks.checkpoint",
     "ModifiedTensorBoard": "callbacks.tensorboard",
+    "PeriodicCheckpoint": "callbacks.periodic_checkpoint",
     "PeriodicEvaluation": "callbacks.evaluation",
     "StopOnRewardThreshold": "callbacks.stopping",
+    "StopOnSignal": "callbacks.signals",
     "TrainEpisodeLogger": "callbacks.loggers",
     "TrainIntervalLogger": "callbacks.loggers",
     "Visualizer": "callbacks.visualizer",

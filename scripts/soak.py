@@ -1,4 +1,4 @@
-"""Soak test: a long train_blob.py run that records resident memory and log size as it goes.
+"""Soak test: a long training run that records resident memory and log size as it goes.
 
     python scripts/soak.py                         # the default DQN run, 150,000 steps (~5-10 min)
     python scripts/soak.py --steps 1000000 --sample-every 20000
@@ -28,11 +28,9 @@ from typing import Any
 import keras
 import numpy as np
 
-if __package__ in (None, ""):  # run as `python scripts/soak.py`: import `scripts` too
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts import train_blob  # noqa: E402
-from scripts._training import write_json  # noqa: E402
+from agents import cli, training
+from agents.atomic import write_json
+from agents.run_config import RunConfig
 
 #: train_blob.py options the soak sets unless given: 150,000 steps (2.5x the default run's budget,
 #: 3x the replay memory's capacity), no evaluation at the end, and, for the DQN, checkpoints with
@@ -79,12 +77,15 @@ class ResourceSampler(keras.callbacks.Callback):
 
     Args:
         every: Env steps between samples.
-        run_dir: The directory whose size is recorded.
+        logdir: The parent of the run's directory, whose size is recorded: the newest directory
+            in it named `<run_name>-*` when training begins (the run makes it just before).
+        run_name: The run's name (`RunConfig.run_name`).
     """
 
-    def __init__(self, every: int, run_dir: Path):
+    def __init__(self, every: int, logdir: Path, run_name: str):
         super().__init__()
-        self.every, self.run_dir = every, run_dir
+        self.every, self.logdir, self.run_name = every, logdir, run_name
+        self.run_dir: Path | None = None
         self.samples: list[dict[str, Any]] = []
         self._start = time.perf_counter()
 
@@ -104,7 +105,9 @@ class ResourceSampler(keras.callbacks.Callback):
         })  # fmt: skip
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        """Takes the first sample."""
+        """Finds the run's directory and takes the first sample."""
+        runs = self.logdir.glob(f"{self.run_name}-*")
+        self.run_dir = max(runs, key=lambda path: path.stat().st_mtime)
         self.sample()
 
     def on_episode_end(self, episode: int, logs: dict | None = None) -> None:
@@ -197,27 +200,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.sample_every < 1:
         parser.error(f"--sample-every must be >= 1, got {args.sample_every}")
-    train_parser = train_blob.build_parser()
+    train_parser = cli.build_parser()
     given, _ = train_parser.parse_known_args(rest)
     defaults = list(DEFAULTS)
     # A budget in episodes replaces the default one in steps (train_blob.py refuses both).
     defaults += DEFAULT_STEPS if given.episodes is None else ()
-    defaults += DQN_DEFAULTS if given.agent == "dqn" else ()
+    defaults += DQN_DEFAULTS if (given.agent or RunConfig().agent) == "dqn" else ()
     train_args = train_parser.parse_args([*defaults, *rest])
     try:
-        config = train_blob.config_from_args(train_args)
+        config = cli.config_from_args(train_args)
     except ValueError as error:
         train_parser.error(str(error))
+    sampler = ResourceSampler(args.sample_every, Path(config.logdir), config.run_name)
     try:
-        run = train_blob.start_run(config)
+        result = training.run(config, callbacks=[sampler])
     except ValueError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
-    run_dir = Path(run.board.log_dir).resolve()
-    sampler = ResourceSampler(args.sample_every, run_dir)
-    train_blob.train(run, callbacks=[sampler])
     summary = summarize(sampler.samples)
-    path = Path(args.json) if args.json else run_dir / "soak.json"
+    path = Path(args.json) if args.json else result.run_dir / "soak.json"
     write_json(path, {"argv": [*defaults, *rest], "summary": summary, "samples": sampler.samples})
     print(format_table(sampler.samples))
     for key, value in summary.items():

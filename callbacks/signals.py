@@ -1,66 +1,12 @@
-"""What lets a train_blob.py run survive interruption: periodic checkpoints and signal handling.
-
-Imported only once training starts (it imports Keras).
-"""
+"""StopOnSignal: SIGINT and SIGTERM stop `fit` cleanly, so that the run can be saved."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 import keras
-
-from agents.checkpoint import CheckpointInfo, save_checkpoint
-
-
-class PeriodicCheckpoint(keras.callbacks.Callback):
-    """Saves a checkpoint of the agent (`agents.checkpoint`) every `interval` env steps.
-
-    Args:
-        directory: The checkpoint root.
-        interval: Env steps between checkpoints; 0 saves only when `save()` is called.
-        include_memory: Include the replay memory.
-        metadata: JSON-able data stored with each checkpoint.
-    """
-
-    def __init__(
-        self,
-        directory: str | os.PathLike[str],
-        interval: int,
-        include_memory: bool = False,
-        metadata: dict[str, Any] | None = None,
-    ):
-        super().__init__()
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
-            raise ValueError(f"the checkpoint interval must be an int >= 0, got {interval!r}")
-        self.directory = Path(directory)
-        self.interval, self.include_memory, self.metadata = interval, include_memory, metadata
-        self.last: CheckpointInfo | None = None
-        self._last_step = 0
-
-    def save(self) -> CheckpointInfo:
-        """Saves a checkpoint now, unless the last one is of the agent's current counters."""
-        counters = (self.model.step, self.model.episode)
-        if self.last is None or (self.last.step, self.last.episode) != counters:
-            self.last = save_checkpoint(
-                self.model, self.directory, self.include_memory, metadata=self.metadata
-            )
-            self._last_step = self.last.step
-        return self.last
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        """Counts the interval from the agent's step (a resumed run's goes on)."""
-        self._last_step = self.model.step
-
-    def on_step_end(self, step: int, logs: dict | None = None) -> None:
-        """Saves once the agent's step passes a multiple of the interval."""
-        # The agent's step already counts every sub-env of this batch: compare multiples.
-        due = self.interval and self.model.step // self.interval > self._last_step // self.interval
-        if due:
-            self.save()
 
 
 class Interrupted(KeyboardInterrupt):

@@ -1,6 +1,6 @@
-"""The report of compare_agents.py: the Markdown table and the plot of the learning curves.
+"""The report of a comparison: the Markdown table and the plot of the learning curves.
 
-Both read the `results` dict that compare_agents.py writes to compare.json.
+Both read the results `agents.comparison.compare` writes to compare.json.
 """
 
 from __future__ import annotations

@@ -1,0 +1,320 @@
+"""The measured defaults of every agent on every env: one table, in the spirit of the RL Zoo.
+
+    config = presets.config("dqn", "Blob-v0")         # a frozen dataclass of hyperparameters
+    env = presets.make_env("dqn", "Blob-v0", config)   # its training env (8 sub-envs, 30 steps)
+    agent = presets.build("dqn", env, config, seed=0)  # compiled: fit(nb_steps=config.steps)
+
+Each row of `PRESETS` is the config of one agent on one env id, with how it was chosen; ids
+without a row of their own get the agent's generic row. The agents' constructors keep keras-rl's
+defaults: what was measured lives here, and only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import gymnasium
+
+from agents.environments import make_env as _make_env
+from agents.environments import resolve_env_id, spaces_of
+from agents.options import option
+
+#: The names `agents.networks.build` takes (listed here too, so that configs need no Keras).
+NETWORKS = ("auto", "blob_cnn", "tutorial_cnn", "mlp")
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Hyperparameters of the DQN (`DQNAgent`, its memory, policy, network and training env)."""
+
+    steps: int = option(60_000, "env steps to train")
+    network: str = option(
+        "blob_cnn",
+        "Q-network: blob_cnn (player-centred view + dense head), tutorial_cnn (the tutorial's "
+        "Conv2D(256) x 2), mlp (for flat vector observations such as CartPole's), or auto "
+        "(mlp for vectors, tutorial_cnn for images)",
+        choices=NETWORKS,
+    )
+    hidden_units: int = option(128, "width of the hidden layers of blob_cnn and mlp")
+    double: bool = option(True, "double DQN: choose the bootstrap action with the online net")
+    dueling: bool = option(True, "dueling head (value + advantages)")
+    lr: float = option(1e-3, "Adam's learning rate")
+    gamma: float = option(0.95, "discount factor")
+    batch_size: int = option(64, "transitions per update")
+    memory_size: int = option(50_000, "replay memory capacity in transitions")
+    warmup: int = option(1_000, "env steps before the first update")
+    target_update: float = option(
+        0.01, "target network: hard copy every this many env steps (>= 1), or soft tau (< 1)"
+    )
+    train_interval: float = option(1, "env steps per update (below 1: several updates a step)")
+    eps_start: float = option(1.0, "exploration rate at the start")
+    eps_end: float = option(0.05, "exploration rate at the end of the schedule")
+    eps_steps: int = option(5_000, "env steps over which epsilon anneals linearly")
+    reward_scale: float = option(0.1, "rewards are multiplied by this before learning")
+    reward_clip: float = option(
+        30.0,
+        "rewards are clipped to [-this, this] as they are stored (Blob's -300 enemy to -30, "
+        "still the worst outcome; inf: no clipping)",
+    )
+    delta_clip: float = option(
+        1.0, "Huber loss threshold, in scaled reward units (inf: the squared error)"
+    )
+    n_step: int = option(1, "n-step returns: rewards summed per transition")
+    prioritized: bool = option(True, "prioritized experience replay (PrioritizedMemory)")
+    num_envs: int = option(8, "sub-envs acting in one batch (a vector env when > 1)")
+    train_episode_steps: int = option(
+        30,
+        "training episodes are truncated (so they bootstrap) after this many steps, for more "
+        "start states per env step; 0 keeps the env's own limit (evaluation always does)",
+    )
+
+
+@dataclass(frozen=True)
+class QLearningConfig:
+    """Hyperparameters of tabular Q-learning; None means `QLearningAgent`'s own default."""
+
+    steps: int = option(6_000_000, "env steps to train")
+    tutorial: bool = option(False, "the tutorial's settings (QLearningAgent.tutorial)")
+    lr: float | None = option(None, "step size of the table update", float)
+    gamma: float | None = option(None, "discount factor", float)
+    eps_start: float | None = option(None, "exploration rate at the start", float)
+    eps_end: float | None = option(None, "floor of the exploration rate", float)
+    eps_decay: float | None = option(
+        None, "epsilon is multiplied by this after each episode", float
+    )
+    initial_q: float | None = option(None, "initial value of every table entry", float)
+    num_envs: int = option(64, "sub-envs acting in one batch (a vector env when > 1)")
+    #: The env's `obs_type` for the table (Blob's coords offsets); None: the id's own.
+    obs_type: str | None = option(None, None, str)
+
+
+CONFIGS: dict[str, type] = {"dqn": DQNConfig, "qlearning": QLearningConfig}
+#: The id of every agent's generic row, for env ids without a row of their own.
+GENERIC = "*"
+
+
+class Preset(NamedTuple):
+    """One row of the table: an agent's config on an env id, and how it was chosen."""
+
+    config: Any
+    chosen_by: str
+
+
+_BLOB_DQN = Preset(
+    DQNConfig(),
+    "ablation of double, dueling, PER and n-step at 30,000 steps over 3 seeds, then the budget "
+    "at 60,000 steps (scripts/compare_agents.py; README, Performance): 0.999-1.000 of the exact "
+    "optimum for seeds 0-2",
+)
+_BLOB_QLEARNING = Preset(
+    QLearningConfig(obs_type="coords"),
+    "grid search of alpha, epsilon and the initial table over 3 seeds at 6M steps "
+    "(scripts/tune_qlearning.py): 0.95 of the exact optimum",
+)
+PRESETS: dict[tuple[str, str], Preset] = {
+    ("dqn", "Blob-v0"): _BLOB_DQN,
+    ("dqn", "BlobMoving-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row, not tuned for moving"),
+    ("dqn", "Blob-5x5-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row"),
+    ("dqn", "BlobCoords-v0"): Preset(
+        dataclasses.replace(_BLOB_DQN.config, network="mlp"),
+        "Blob-v0's row with the MLP for the coords (untuned)",
+    ),
+    ("qlearning", "Blob-v0"): _BLOB_QLEARNING,
+    ("qlearning", "BlobCoords-v0"): _BLOB_QLEARNING,
+    ("qlearning", "BlobMoving-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
+    ("qlearning", "Blob-5x5-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
+    ("dqn", GENERIC): Preset(
+        DQNConfig(
+            steps=50_000, network="auto", gamma=0.99, reward_scale=1.0, reward_clip=math.inf,
+            train_episode_steps=0,
+        ),  # fmt: skip
+        "Blob's row without what suits Blob alone (gamma 0.95, the reward clip and scale, the "
+        "30-step training episodes), an MLP for vectors; not tuned for any env",
+    ),
+    ("qlearning", GENERIC): Preset(
+        QLearningConfig(steps=200_000, lr=0.1, gamma=0.99, eps_start=0.2, num_envs=8),
+        "textbook settings (alpha 0.1, gamma 0.99, epsilon 0.2); not tuned for any env",
+    ),
+}
+
+
+def preset(agent: str, env_id: str) -> Preset:
+    """The row of `agent` on `env_id` (a `module:` prefix is ignored), else its generic row.
+
+    Raises:
+        ValueError: If the agent is unknown.
+    """
+    if agent not in CONFIGS:
+        raise ValueError(f"unknown agent {agent!r}; known: {', '.join(sorted(CONFIGS))}")
+    name = str(env_id).rpartition(":")[2]
+    return PRESETS.get((agent, name), PRESETS[(agent, GENERIC)])
+
+
+def config(agent: str, env_id: str, **overrides: Any) -> Any:
+    """The measured hyperparameters of `agent` on `env_id`, with `overrides` applied.
+
+    Args:
+        agent: "dqn" or "qlearning".
+        env_id: A Gymnasium id; ids without a row get the agent's generic row.
+        **overrides: Fields to change, e.g. `steps=1000`.
+
+    Returns:
+        A frozen `DQNConfig` or `QLearningConfig`.
+
+    Raises:
+        ValueError: If the agent or a field is unknown.
+    """
+    row = preset(agent, env_id).config
+    unknown = sorted(set(overrides) - {item.name for item in dataclasses.fields(row)})
+    if unknown:
+        raise ValueError(f"{type(row).__name__} has no field {', '.join(unknown)}")
+    return dataclasses.replace(row, **overrides)
+
+
+def agent_name(config: Any) -> str:
+    """The agent a config is for ("dqn" or "qlearning").
+
+    Raises:
+        ValueError: If `config` is not one of this module's configs.
+    """
+    for name, config_class in CONFIGS.items():
+        if type(config) is config_class:
+            return name
+    raise ValueError(f"expected a DQNConfig or QLearningConfig, got {config!r}")
+
+
+def env_kwargs(config: Any, env_id: str, **given: Any) -> dict[str, Any]:
+    """The keyword arguments of the envs an agent of `config` trains and is evaluated on.
+
+    `given` (e.g. Blob's `size`), plus the observation type the config needs (`obs_type`).
+    """
+    obs_type = getattr(config, "obs_type", None)
+    return {**given, **({} if obs_type is None else {"obs_type": obs_type})}
+
+
+def make_env(agent: str, env_id: str, config: Any = None, **kwargs: Any) -> Any:
+    """The training env of a config: `num_envs` sub-envs, training episodes of its length.
+
+    Args:
+        agent: "dqn" or "qlearning".
+        env_id: A registered Gymnasium id.
+        config: The agent's config (default: the preset of `env_id`).
+        **kwargs: Env keyword arguments (e.g. Blob's `size=5`).
+
+    Raises:
+        ValueError: If the env id is unknown or the env cannot be made with these arguments.
+    """
+    config = config if config is not None else preset(agent, env_id).config
+    spec = resolve_env_id(env_id)
+    limit = getattr(config, "train_episode_steps", 0) or None
+    return _make_env(spec.id, env_kwargs(config, env_id, **kwargs), config.num_envs, limit)
+
+
+def build(agent: str, env: Any, config: Any = None, seed: int | None = None) -> Any:
+    """A compiled agent with the hyperparameters of `config`, for the spaces of `env`.
+
+    Args:
+        agent: "dqn" or "qlearning".
+        env: The env (single or vector) it will act in.
+        config: Its hyperparameters (default: the preset of the env's id).
+        seed: Seeds the agent's generator and the network's initial weights.
+
+    Raises:
+        ValueError: If the config is not the agent's, or the env's spaces don't suit the agent.
+    """
+    if config is None:
+        spec = getattr(env, "spec", None)
+        config = preset(agent, spec.id if spec is not None else GENERIC).config
+    if agent_name(config) != agent:
+        raise ValueError(f"a {type(config).__name__} does not configure the agent {agent!r}")
+    observations, actions = spaces_of(env)
+    check_spaces(agent, observations, actions)
+    return _BUILDERS[agent](config, observations, int(actions.n), seed)
+
+
+def check_spaces(agent: str, observations: gymnasium.Space, actions: gymnasium.Space) -> None:
+    """Checks that `agent` can act in and learn an env of these spaces.
+
+    Raises:
+        ValueError: If the action space is not Discrete, or the observations don't suit it.
+    """
+    if not isinstance(actions, gymnasium.spaces.Discrete):
+        raise ValueError(
+            f"the action space is {actions}; the {agent} agent needs a Discrete one "
+            "(continuous actions cannot be learned by Q-learning or a DQN)"
+        )
+    if agent == "dqn" and not isinstance(observations, gymnasium.spaces.Box):
+        raise ValueError(
+            f"the observation space is {observations}; the DQN needs Box (array) "
+            "observations: use the qlearning agent for Discrete/MultiDiscrete ones"
+        )
+    if agent == "qlearning" and not isinstance(
+        observations, (gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete)
+    ):
+        raise ValueError(
+            f"the observation space is {observations}; tabular Q-learning needs "
+            "Discrete or MultiDiscrete observations: use the dqn agent"
+        )
+
+
+def _build_dqn(config: DQNConfig, observation_space: Any, nb_actions: int, seed: int | None):
+    import keras
+
+    from agents import networks
+    from agents.dqn import DQNAgent
+    from agents.memory import PrioritizedMemory, SequentialMemory
+    from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)  # the network's initial weights
+    memory_class = PrioritizedMemory if config.prioritized else SequentialMemory
+    memory = memory_class(config.memory_size, n_step=config.n_step, gamma=config.gamma)
+    policy = LinearAnnealedPolicy(
+        EpsGreedyQPolicy(), "eps", value_max=config.eps_start, value_min=config.eps_end,
+        value_test=0.0, nb_steps=config.eps_steps,
+    )  # fmt: skip
+    network = networks.build(
+        config.network, observation_space.shape, nb_actions, config.hidden_units
+    )
+    agent = DQNAgent(
+        model=network,
+        nb_actions=nb_actions,
+        memory=memory,
+        policy=policy,
+        gamma=config.gamma,
+        batch_size=config.batch_size,
+        nb_steps_warmup=config.warmup,
+        train_interval=config.train_interval,
+        target_model_update=config.target_update,
+        enable_double_dqn=config.double,
+        enable_dueling_network=config.dueling,
+        reward_scale=config.reward_scale,
+        reward_clip=config.reward_clip,
+        delta_clip=config.delta_clip,
+    )
+    agent.compile(keras.optimizers.Adam(config.lr))
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
+def _build_qlearning(
+    config: QLearningConfig, observation_space: Any, nb_actions: int, seed: int | None
+):
+    from agents.qlearning import QLearningAgent
+
+    if config.tutorial:
+        return QLearningAgent.tutorial(observation_space, nb_actions, seed=seed)
+    names = {
+        "lr": "learning_rate", "gamma": "gamma", "eps_start": "epsilon",
+        "eps_end": "min_epsilon", "eps_decay": "epsilon_decay", "initial_q": "initial_q",
+    }  # fmt: skip
+    kwargs = {arg: getattr(config, name) for name, arg in names.items()}
+    kwargs = {arg: value for arg, value in kwargs.items() if value is not None}
+    return QLearningAgent(observation_space, nb_actions, seed=seed, **kwargs)
+
+
+_BUILDERS = {"dqn": _build_dqn, "qlearning": _build_qlearning}

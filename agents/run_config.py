@@ -1,0 +1,128 @@
+"""The settings of a training run (`agents.training`), checked before anything is made.
+
+Each field is also an option of `scripts/train_blob.py`: its default and help are written here
+once. A run's config is saved in its checkpoints (JSON, via `agents.options.to_json`), so that
+`training.resume` goes on with the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents import presets
+from agents.options import from_json, option, to_json
+from agents.scoring import EVAL_SEED_START, VALIDATION_SEED_START, check_episodes
+
+#: Fields `training.resume` may change: the budget (a new total), evaluation and checkpoints.
+RESUMABLE = ("steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a training run needs; `hyper` holds the agent's hyperparameters."""
+
+    agent: str = option("dqn", "the agent", choices=tuple(presets.CONFIGS))
+    env_id: str = option(
+        "Blob-v0",
+        "any registered Gymnasium id with a Discrete action space, e.g. Blob-v0, "
+        "BlobMoving-v0, Blob-5x5-v0, CartPole-v1, FrozenLake-v1",
+    )
+    episodes: int | None = option(None, "train for this many episodes instead of --steps", int)
+    seed: int = option(0, "seeds the env, the agent and the network")
+    logdir: str = option("runs", "parent of the run's directory <agent>-<env id>-<time>")
+    out: str | None = option(None, "directory of the saved agent (default: <run dir>/agent)", str)
+    eval_episodes: int = option(
+        500,
+        f"greedy evaluation episodes after training, seeded {EVAL_SEED_START}, "
+        f"{EVAL_SEED_START + 1}, ...; 0 skips the evaluation",
+    )
+    val_episodes: int = option(
+        500,
+        f"greedy validation episodes every --val-every steps, seeded {VALIDATION_SEED_START}, "
+        "...; the best weights are kept; 0: no validation, the last weights",
+    )
+    val_every: int | None = option(
+        None, "env steps between validations (default: a tenth of the budget; 10000 with "
+        "--episodes)", int,
+    )  # fmt: skip
+    checkpoint_interval: int = option(10_000, "env steps between checkpoints; 0: only at the end")
+    save_memory: bool = option(
+        False, "[dqn only] include the replay memory in checkpoints, for an exact resume"
+    )
+    #: Keyword arguments of every env of the run (e.g. Blob's `size`).
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: The agent's hyperparameters; None: the preset of `env_id`.
+    hyper: presets.DQNConfig | presets.QLearningConfig | None = None
+
+    def resolved(self) -> RunConfig:
+        """This config with `hyper` filled in from the presets, after checking every value.
+
+        Raises:
+            ValueError: If a value is out of range or of the wrong type, naming the field.
+        """
+        hyper = self.hyper or presets.config(self.agent, self.env_id)
+        config = dataclasses.replace(self, hyper=hyper)
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Checks the run's settings (not the agent's hyperparameters, which the agent checks).
+
+        Raises:
+            ValueError: If a value is out of range or of the wrong type, naming the field.
+        """
+        if self.agent not in presets.CONFIGS:
+            raise ValueError(f"agent must be one of {sorted(presets.CONFIGS)}, got {self.agent!r}")
+        if self.hyper is not None and presets.agent_name(self.hyper) != self.agent:
+            raise ValueError(f"a {type(self.hyper).__name__} does not configure {self.agent!r}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < EVAL_SEED_START:
+            raise ValueError(
+                f"seed must be an int in [0, {EVAL_SEED_START}) (evaluation seeds start there), "
+                f"got {self.seed!r}"
+            )
+        positive = {"episodes": self.episodes, "val_every": self.val_every}
+        if self.hyper is not None:
+            positive.update(steps=self.hyper.steps, num_envs=self.hyper.num_envs)
+        for name, value in positive.items():
+            if value is not None and (not _is_int(value) or value < 1):
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_episodes("eval_episodes", self.eval_episodes)
+        check_episodes("val_episodes", self.val_episodes)
+        if not _is_int(self.checkpoint_interval) or self.checkpoint_interval < 0:
+            raise ValueError(
+                f"checkpoint_interval must be an int >= 0, got {self.checkpoint_interval!r}"
+            )
+        if self.save_memory and self.agent != "dqn":
+            raise ValueError(f"save_memory: the {self.agent} agent has no replay memory")
+        if not isinstance(self.env_kwargs, dict):
+            raise ValueError(f"env_kwargs must be a dict, got {self.env_kwargs!r}")
+
+    @property
+    def run_name(self) -> str:
+        """The prefix of the run's directory: `<agent>-<env id>` in file-name characters."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.agent}-{self.env_id}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as JSON (inf and NaN as strings), as checkpoints store it."""
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunConfig:
+        """Rebuilds a config saved by `to_json`, checking every field.
+
+        Raises:
+            ValueError: If a field is unknown, missing or of the wrong type.
+        """
+        if not isinstance(data, dict) or data.get("agent") not in presets.CONFIGS:
+            raise ValueError(f"not a run config of a known agent: {str(data)[:200]}")
+        hyper = data.get("hyper")
+        hyper_config = None if hyper is None else from_json(presets.CONFIGS[data["agent"]], hyper)
+        config = from_json(cls, {**data, "hyper": None})
+        return dataclasses.replace(config, hyper=hyper_config)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

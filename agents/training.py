@@ -1,0 +1,365 @@
+"""A whole training run, from Python: what `scripts/train_blob.py` runs.
+
+    result = training.train("Blob-v0", agent="dqn", steps=60_000, seed=0, logdir="runs")
+    result = training.resume(result.run_dir, steps=80_000)   # the same run, going on
+    print(result.evaluation)                                  # mean return, success, ratio
+
+A run makes its env and agent from `agents.presets`, logs to one TensorBoard run dir
+`<logdir>/<agent>-<env id>-<time>`, shows a progress bar, validates every `val_every` env steps
+on seeds of their own and keeps the best weights (`<run dir>/best`, `validation.json`),
+checkpoints the whole training state every `checkpoint_interval` env steps and at the end
+(`<run dir>/checkpoints`), saves the agent, evaluates it greedily on seeded episodes (with the
+ratio to the exact optimum on static Blob games) and writes `<run dir>/results.json`. SIGINT and
+SIGTERM stop training cleanly: a checkpoint and the agent so far are saved first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from agents import presets
+from agents.atomic import write_json
+from agents.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
+from agents.run_config import RESUMABLE, RunConfig
+from agents.scoring import (
+    EVAL_SEED_START,
+    describe_evaluation,
+    evaluate_agent,
+    evaluation_seeds,
+    validation,
+    validation_interval,
+)
+from agents.serialization import CONFIG_FILENAME, load_agent
+
+#: Inside a run dir: the checkpoints, the best validated agent, its record, the results.
+CHECKPOINTS, BEST, VALIDATION, RESULTS = "checkpoints", "best", "validation.json", "results.json"
+
+
+class TrainResult(NamedTuple):
+    """What a run leaves: its directory, the trained agent and `results.json`'s contents.
+
+    Attributes:
+        run_dir: The run's directory (TensorBoard log, checkpoints, saved agent, results).
+        agent: The trained agent, with the weights kept (the best validated ones).
+        results: Everything written to `<run_dir>/results.json`.
+    """
+
+    run_dir: Path
+    agent: Any
+    results: dict[str, Any]
+
+    @property
+    def evaluation(self) -> dict[str, Any] | None:
+        """The final greedy evaluation (mean return, success rate, ratio), or None."""
+        return self.results["evaluation"]
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal or Ctrl+C stopped the run before its budget."""
+        return self.results["interrupted"]
+
+    @property
+    def exit_status(self) -> int:
+        """0, or the shell's status for the interruption: 128 + the signal's number (130)."""
+        if not self.interrupted:
+            return 0
+        return 128 + signal.Signals[self.results.get("signal") or "SIGINT"].value
+
+
+def train(
+    env_id: str = "Blob-v0",
+    agent: str = "dqn",
+    steps: int | None = None,
+    seed: int = 0,
+    *,
+    hyper: Any = None,
+    callbacks: Sequence[Any] = (),
+    verbose: bool = True,
+    **settings: Any,
+) -> TrainResult:
+    """Trains `agent` on `env_id` with the presets' hyperparameters: a whole run.
+
+    Args:
+        env_id: A registered Gymnasium id.
+        agent: "dqn" or "qlearning".
+        steps: Env steps to train (default: the preset's budget).
+        seed: Seeds the env, the agent and the network.
+        hyper: The agent's hyperparameters (a `presets.DQNConfig` / `QLearningConfig`;
+            default: `presets.config(agent, env_id)`).
+        callbacks: Extra Keras callbacks for `fit`.
+        verbose: Show the progress bar and print the summary.
+        **settings: Other `RunConfig` fields: `episodes`, `logdir`, `out`, `eval_episodes`,
+            `val_episodes`, `val_every`, `checkpoint_interval`, `save_memory`, `env_kwargs`.
+
+    Returns:
+        The run's directory, agent and results.
+
+    Raises:
+        ValueError: If a setting is invalid (found before anything is trained or written).
+    """
+    hyper = hyper or presets.config(agent, env_id)
+    if steps is not None:
+        hyper = dataclasses.replace(hyper, steps=steps)
+    try:
+        config = RunConfig(agent=agent, env_id=env_id, seed=seed, hyper=hyper, **settings)
+    except TypeError as error:
+        raise ValueError(f"unknown run setting: {error}") from error
+    return run(config, callbacks=callbacks, verbose=verbose)
+
+
+def resume(
+    run_dir: str | Path,
+    steps: int | None = None,
+    *,
+    callbacks: Sequence[Any] = (),
+    verbose: bool = True,
+    **changes: Any,
+) -> TrainResult:
+    """Continues the run in `run_dir` from its newest checkpoint, with its settings and log.
+
+    Args:
+        run_dir: A run's directory (`TrainResult.run_dir`).
+        steps: The new total budget in env steps (default: the run's own).
+        callbacks: Extra Keras callbacks for `fit`.
+        verbose: Show the progress bar and print the summary.
+        **changes: Other settings a resumed run may change: `episodes` (a new total),
+            `eval_episodes`, `checkpoint_interval`, `save_memory`.
+
+    Raises:
+        ValueError: If `run_dir` has no loadable checkpoint of a run, or a change is not allowed.
+    """
+    unknown = sorted(set(changes) - set(RESUMABLE))
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)}: a resumed run keeps its settings; only "
+            f"{', '.join(RESUMABLE)} may change"
+        )
+    config = saved_config(run_dir)
+    if steps is not None and changes.get("episodes") is not None:
+        raise ValueError("give steps or episodes, not both")
+    if steps is not None:
+        config = dataclasses.replace(
+            config, episodes=None, hyper=dataclasses.replace(config.hyper, steps=steps)
+        )
+    config = dataclasses.replace(config, **changes)
+    return run(config, resume_from=Path(run_dir), callbacks=callbacks, verbose=verbose)
+
+
+def saved_config(run_dir: str | Path) -> RunConfig:
+    """The settings of the run in `run_dir`, from its newest checkpoint.
+
+    Raises:
+        ValueError: If it has no loadable checkpoint written by a run.
+    """
+    try:
+        info = find_checkpoint(Path(run_dir) / CHECKPOINTS)
+    except (FileNotFoundError, CheckpointError) as error:
+        raise ValueError(f"cannot resume {str(run_dir)!r}: {error}") from error
+    try:
+        return RunConfig.from_json(info.metadata.get("run_config"))
+    except ValueError as error:
+        raise ValueError(
+            f"cannot resume {str(run_dir)!r}: {info.path} holds no run settings of this version: "
+            f"{error}"
+        ) from error
+
+
+def run(
+    config: RunConfig,
+    resume_from: Path | None = None,
+    callbacks: Sequence[Any] = (),
+    verbose: bool = True,
+) -> TrainResult:
+    """Runs a training run of `config` (continuing `resume_from`, a run dir, if given).
+
+    Raises:
+        ValueError: If the settings are invalid, the output cannot be written, or the
+            checkpoint does not load into the agent; all before training.
+    """
+    start = time.perf_counter()
+    config = config.resolved()
+    out = Path(config.out) if config.out else None
+    if out and out.exists() and (not out.is_dir() or not _is_empty_or_agent(out)):
+        raise ValueError(f"out {str(out)!r} exists and is not a saved agent's directory")
+    env = presets.make_env(config.agent, config.env_id, config.hyper, **config.env_kwargs)
+    try:
+        agent = presets.build(config.agent, env, config.hyper, seed=config.seed)
+        board, resumed = _tensorboard(config, agent, resume_from)
+    except BaseException:
+        env.close()
+        raise
+    return _train(config, env, agent, board, resumed, start, callbacks, verbose)
+
+
+def _tensorboard(config: RunConfig, agent: Any, resume_from: Path | None) -> tuple[Any, Any]:
+    """The run's TensorBoard log, and the checkpoint a resumed run's agent was restored from.
+
+    A new run gets a new run dir; a resumed one goes on in its own, its agent restored.
+    """
+    from callbacks import ModifiedTensorBoard
+
+    if resume_from is None:
+        try:
+            return ModifiedTensorBoard(name=config.run_name, root_dir=config.logdir), None
+        except (TypeError, ValueError, OSError) as error:
+            raise ValueError(f"logdir {config.logdir!r}: {error}") from error
+    try:
+        resumed = load_checkpoint(agent, resume_from / CHECKPOINTS)
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(f"cannot resume {str(resume_from)!r}: {error}") from error
+    # The same run dir: this writer's events file continues the axes (agent step, episode).
+    board = ModifiedTensorBoard(log_dir=resume_from)
+    board.step = agent.episode
+    return board, resumed
+
+
+def _train(
+    config: RunConfig,
+    env: Any,
+    agent: Any,
+    board: Any,
+    resumed: Any,
+    start: float,
+    extra_callbacks: Sequence[Any],
+    verbose: bool,
+) -> TrainResult:
+    """Trains, checkpoints, saves, evaluates and writes results.json: the rest of a run."""
+    from callbacks import PeriodicCheckpoint, StopOnSignal, TrainIntervalLogger
+
+    run_dir = Path(board.log_dir).resolve()
+    out = Path(config.out).resolve() if config.out else run_dir / "agent"
+    if config.episodes is None:
+        budget = {"nb_steps": config.hyper.steps - agent.step}
+        interval = validation_interval(config.hyper.steps)
+    else:
+        budget, interval = {"nb_episodes": config.episodes - agent.episode}, 10_000
+    progress = [TrainIntervalLogger(interval=interval)] if verbose else []
+    keep_best = _validation(config, run_dir, config.val_every or interval, resumed is not None)
+    checkpoints = PeriodicCheckpoint(
+        run_dir / CHECKPOINTS,
+        config.checkpoint_interval,
+        include_memory=config.save_memory,
+        metadata={"run_config": config.to_json()},
+    )
+    results: dict[str, Any] = {"agent": config.agent, "env_id": config.env_id}
+    results.update(env_kwargs=_env_kwargs(config), seed=config.seed, run_dir=str(run_dir))
+    if resumed is not None:
+        results["resumed_from"] = str(resumed.path)
+    with StopOnSignal() as stop:
+        try:
+            fit_start = time.perf_counter()
+            if min(budget.values()) > 0:
+                # A resumed agent keeps its restored generator; the env gets a seed of its own.
+                seed = config.seed if resumed is None else None
+                if seed is None:
+                    env.reset(seed=(config.seed + agent.step) % EVAL_SEED_START)
+                fit_callbacks = [*progress, board, checkpoints, stop, *keep_best, *extra_callbacks]
+                agent.fit(env, callbacks=fit_callbacks, verbose=0, seed=seed, **budget)
+            interrupted = agent.interrupted or stop.signum is not None
+            results.update(
+                interrupted=interrupted, signal=stop.signal_name, env_steps=agent.step,
+                episodes=agent.episode, train_seconds=time.perf_counter() - fit_start,
+            )  # fmt: skip
+            checkpoints.set_model(agent)
+            results["checkpoint"] = str(checkpoints.save().path)
+            # After the checkpoint, which keeps the last weights to go on training from.
+            for best in keep_best:
+                results["validation"] = {"best": best.best, "points": best.points}
+                best.set_model(agent)
+                best.restore_best()
+            agent.save(str(out))
+            results["saved_agent"] = str(out)
+            results["evaluation"] = None
+            if config.eval_episodes and not interrupted:
+                try:
+                    seeds = evaluation_seeds(config.eval_episodes)
+                    results["evaluation"] = evaluate_agent(
+                        agent, config.env_id, seeds, _env_kwargs(config)
+                    )
+                except KeyboardInterrupt:
+                    results["interrupted"] = True
+                    results["signal"] = stop.signal_name
+            if results["evaluation"]:
+                board.step = agent.step  # evaluation scalars on the env-step axis, as train/ ones
+                scalars = results["evaluation"].items()
+                board.update_stats(**{f"eval/{k}": v for k, v in scalars if isinstance(v, float)})
+        finally:
+            board.close()
+            env.close()
+    results["wall_seconds"] = time.perf_counter() - start
+    results["config"] = config.to_json()
+    results["agent_config"] = {k: v for k, v in agent.get_config().items() if k != "model"}
+    write_json(run_dir / RESULTS, results)
+    if verbose:
+        print(report(results))
+    return TrainResult(run_dir, agent, results)
+
+
+def _env_kwargs(config: RunConfig) -> dict[str, Any]:
+    """The keyword arguments of the run's evaluation envs (the training env's, full length)."""
+    return presets.env_kwargs(config.hyper, config.env_id, **config.env_kwargs)
+
+
+def _validation(config: RunConfig, run_dir: Path, every: int, resumed: bool) -> list[Any]:
+    """The run's keep-best callback (none with val_episodes 0), saving each new best.
+
+    A resumed run goes on from the best its earlier part saved to `<run dir>/best`.
+    """
+    if not config.val_episodes:
+        return []
+    best = best_weights = None
+    record = run_dir / VALIDATION
+    if resumed and record.is_file():
+        best = json.loads(record.read_text())["best"]
+        best_weights = load_agent(run_dir / BEST).get_weights()
+
+    def save_best(agent: Any, point: dict[str, Any]) -> None:
+        agent.save(str(run_dir / BEST))
+        write_json(record, {"best": point})
+
+    return [
+        validation(
+            config.env_id, config.val_episodes, every, _env_kwargs(config), best=best,
+            best_weights=best_weights, on_best=save_best,
+        )  # fmt: skip
+    ]
+
+
+def _is_empty_or_agent(path: Path) -> bool:
+    return not any(path.iterdir()) or (path / CONFIG_FILENAME).is_file()
+
+
+def report(results: dict[str, Any]) -> str:
+    """The lines a run prints at its end."""
+    lines = []
+    if results["interrupted"]:
+        cause = f"by {results['signal']}" if results.get("signal") else "by the user"
+        lines.append(
+            f"interrupted {cause}: training stopped early; continue it with "
+            f"`python scripts/train_blob.py --resume {results['run_dir']}` (from Python: "
+            "agents.training.resume(run_dir))"
+        )
+    lines.append(
+        f"trained {results['agent']} on {results['env_id']} for {results['env_steps']} env steps "
+        f"({results['episodes']} episodes) in {results['train_seconds']:.1f} s"
+    )
+    lines.append(f"saved the agent to {results['saved_agent']} (load: agents.load_agent(path))")
+    lines.append(f"checkpoint: {results['checkpoint']}")
+    if results.get("validation"):
+        best = results["validation"]["best"]
+        lines.append(
+            f"kept the weights of step {best['steps']}, the best on validation ("
+            + describe_evaluation(best).removeprefix("greedy evaluation ")
+            + ")"
+        )
+    if results["evaluation"]:
+        lines.append(describe_evaluation(results["evaluation"]))
+    lines.append(f"results: {Path(results['run_dir']) / RESULTS}")
+    lines.append(f"TensorBoard: tensorboard --logdir {Path(results['run_dir']).parent}")
+    return "\n".join(lines)

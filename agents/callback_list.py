@@ -1,4 +1,24 @@
-"""Drives Keras callbacks from an agent's loop, with keras-rl's episode and step hooks."""
+"""Drives Keras callbacks from an agent's loop, with keras-rl's episode, step and action hooks.
+
+The hook contract of `Agent.fit` and `Agent.test`, per batched env step (one `env.step` of all
+sub-envs; a single env is a batch of one):
+
+1. `on_episode_begin(episode, {})` for each sub-env that starts an episode.
+2. `on_step_begin(step, {})` for each row that this env step makes a transition, in sub-env
+   order, numbered on from the agent's step count in `fit` (the run's in `test`).
+3. `on_action_begin(actions, {})` once, with the batch of actions (one per sub-env).
+4. `env.step(actions)`, then `on_action_end(actions, {})` once.
+5. In `fit`, learning from the transitions (`Agent.backward`).
+6. `on_step_end(step, logs)` for the same rows with the same numbers as step 2; `logs` holds
+   the row's `reward`, `action` and `episode`, and the metrics of the learning step.
+7. `on_episode_end(episode, logs)` for each sub-env whose episode ended.
+
+Which rows are transitions is known before stepping: with Gymnasium's default NEXT_STEP
+autoreset, a sub-env whose episode ended on the previous step is only reset by this one (its
+action is ignored). That row gets no step hooks and is not counted, so every `on_step_begin`
+has its `on_step_end` and the step numbers count the transitions. The action hooks are per env
+step: a callback that must act once per `env.step` (rendering, timing) uses them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +32,8 @@ _FALLBACKS = {
     "on_step_begin": "on_train_batch_begin",
     "on_step_end": "on_train_batch_end",
 }
+# Agent hooks without a Keras counterpart: only callbacks that define them get them.
+_AGENT_ONLY = ("on_action_begin", "on_action_end")
 
 
 class CallbackList:
@@ -19,7 +41,8 @@ class CallbackList:
 
     A callback that defines `on_episode_*` / `on_step_*` gets those; any other (a stock Keras
     callback such as `CSVLogger` or `EarlyStopping`) gets `on_epoch_*` per episode and
-    `on_train_batch_*` per step, so it treats an episode as an epoch.
+    `on_train_batch_*` per step, so it treats an episode as an epoch. `on_action_*` go only to
+    callbacks that define them. See the module docstring for when each hook is called.
 
     Args:
         callbacks: The callbacks, in the order they are called.
@@ -39,6 +62,8 @@ class CallbackList:
         for name in ("on_step_begin", "on_step_end"):
             pairs = zip(self.callbacks, self._hooks[name], strict=True)
             self._hooks[name] = [hook for cb, hook in pairs if not _step_hook_is_noop(cb, name)]
+        for name in _AGENT_ONLY:
+            self._hooks[name] = [getattr(cb, name) for cb in self.callbacks if hasattr(cb, name)]
 
     @staticmethod
     def _resolve(callback: Any, name: str):

@@ -5,12 +5,17 @@ A checkpoint directory (the "root") holds numbered checkpoints and a `latest` po
     <root>/
         latest                      the name of the newest committed checkpoint
         ckpt-000003-step-30000/
-            manifest.json           format version, counters, metadata, sha256 of each file
-            state.json              agent class and config, counters, RNG and policy state
-            arrays.npz              network, target network and optimizer variables, or Q-table
-            memory.npz              the replay memory (only with include_memory=True)
+            manifest.json           format version, agent class, counters, metadata, the files'
+                                    sizes and sha256
+            state.json              agent class and config, and the values of its state
+            arrays.npz              the arrays of its state (weights, optimizer variables,
+                                    Q-table; the replay memory with include_memory=True)
 
-A save builds the new checkpoint in a hidden temporary directory beside the others, fsyncs it,
+What is saved is the agent's own declaration of its state, `agent.get_state()`, and a load
+hands it back to `agent.set_state()`: this module is the same for every agent class and user
+subclass (see `agents.core.Agent.get_state`).
+
+A save builds the new checkpoint in a hidden staging directory beside the others, fsyncs it,
 renames it into place and then replaces `latest` (the commit point); checkpoints beyond `keep`
 are deleted only after that, so a crash at any moment leaves the previous checkpoint loadable.
 A load reads and verifies every file (format version, sizes, sha256) before it changes the
@@ -21,33 +26,26 @@ No pickle: JSON, and `.npz` files read with `allow_pickle=False`. One writer per
 from __future__ import annotations
 
 import hashlib
-import importlib
-import io
 import json
 import os
 import re
 import shutil
-import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-from agents.serialization import AGENT_CLASSES
+from agents import atomic, registry
+from agents.npz import read_npz, write_npz
 
-FORMAT_VERSION = 1
-MANIFEST, STATE, ARRAYS, MEMORY = "manifest.json", "state.json", "arrays.npz", "memory.npz"
+FORMAT_VERSION = 2
+MANIFEST, STATE, ARRAYS = "manifest.json", "state.json", "arrays.npz"
 LATEST = "latest"
 DEFAULT_KEEP = 3
 _NAME = re.compile(r"ckpt-(\d{6,})-step-(\d+)")
-_STAGING_PREFIX = ".tmp-ckpt-"
-# Numeric policy settings that a user or callback may change during training.
-_POLICY_SETTINGS = ("eps", "tau")
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 class CheckpointError(ValueError):
@@ -83,10 +81,10 @@ def save_checkpoint(
     """Saves the agent's whole training state as a new checkpoint in root `directory`.
 
     Args:
-        agent: A `DQNAgent` (compiled) or `QLearningAgent`.
+        agent: An agent (any subclass of `agents.core.Agent`; a DQN must be compiled).
         directory: The checkpoint root (created if needed).
-        include_memory: Also save the DQN's replay memory (without it, a resumed DQN refills
-            an empty memory before it trains again).
+        include_memory: Also save the replay memory (without it, a resumed DQN refills an
+            empty memory before it trains again).
         keep: Number of newest checkpoints kept in the root, at least 1.
         metadata: JSON-able data stored alongside (e.g. the run's settings).
 
@@ -94,70 +92,49 @@ def save_checkpoint(
         The new checkpoint's `CheckpointInfo`.
 
     Raises:
-        TypeError: If the agent is not one this module saves.
-        ValueError: If `keep` < 1, `metadata` is not JSON-able, or the agent has no memory to
-            include.
-        RuntimeError: If a DQN is not compiled.
+        TypeError: If `agent` is not an agent.
+        ValueError: If `keep` < 1, `metadata` or the agent's state is not JSON-able, or the
+            agent has no memory to include.
+        RuntimeError: If the agent cannot give its state yet (a DQN that is not compiled).
     """
-    handler = _handler(agent)
+    key = _class_key(agent, "checkpoint")
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         raise ValueError(f"keep must be an int >= 1, got {keep!r}")
-    if include_memory and getattr(agent, "memory", None) is None:
-        raise ValueError(f"include_memory=True, but a {type(agent).__name__} has no memory")
     metadata = dict(metadata or {})
-    _json_bytes(metadata, "metadata")  # refused before anything is written
-    state, arrays = handler.save(agent)
-    state.update(
-        class_name=type(agent).__name__,
-        config=agent.get_config(),
-        step=int(agent.step),
-        episode=int(agent.episode),
-        rng=_encode(agent.rng.bit_generator.state),
-        policies={name: _policy_state(getattr(agent, name, None)) for name in _POLICIES},
-    )
-    state_bytes = _json_bytes(state, "the agent's state")
+    atomic.json_text(metadata, "metadata")  # refused before anything is written
+    values, arrays = agent.get_state(include_memory)
+    state = {"class": key, "config": agent.get_config(), "values": values}
+    state_text = atomic.json_text(state, "the agent's state", indent=1)
+    step, episode = int(agent.step), int(agent.episode)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     numbers = [_number(path) for path in root.iterdir() if _number(path) is not None]
-    name = f"ckpt-{max(numbers, default=0) + 1:06d}-step-{int(agent.step)}"
-    staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=root))
-    try:
-        files = {STATE: _write(staging / STATE, lambda file: file.write(state_bytes))}
-        files[ARRAYS] = _write(staging / ARRAYS, lambda file: _savez(file, arrays))
-        if include_memory:
-            memory_state = agent.memory.state_dict()
-            files[MEMORY] = _write(staging / MEMORY, lambda file: _savez(file, memory_state))
+    name = f"ckpt-{max(numbers, default=0) + 1:06d}-step-{step}"
+    with atomic.staging_directory(root / name) as staging:
+        (staging / STATE).write_text(state_text, encoding="utf-8")
+        with open(staging / ARRAYS, "wb") as file:
+            write_npz(file, arrays)
         body = {
-            "format_version": FORMAT_VERSION, "class_name": type(agent).__name__,
-            "step": int(agent.step), "episode": int(agent.episode), "metadata": metadata,
-            "files": files,
+            "format_version": FORMAT_VERSION, "class": key, "step": step, "episode": episode,
+            "has_memory": bool(include_memory), "metadata": metadata,
+            "files": {file: _size_and_sha256(staging / file) for file in (STATE, ARRAYS)},
         }  # fmt: skip
-        manifest = {**body, "sha256": _sha256(_json_bytes(body, "the manifest"))}
-        manifest_bytes = _json_bytes(manifest, "the manifest")
-        _write(staging / MANIFEST, lambda file: file.write(manifest_bytes))
-        _fsync_dir(staging)
-        os.replace(staging, root / name)
-        _fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _write(root / f".{LATEST}.tmp", lambda file: file.write(f"{name}\n".encode()))
-    os.replace(root / f".{LATEST}.tmp", root / LATEST)
-    _fsync_dir(root)
+        manifest = {**body, "sha256": _sha256(_canonical(body))}
+        (staging / MANIFEST).write_text(atomic.json_text(manifest, "the manifest"))
+    atomic.write_text(root / LATEST, f"{name}\n")
     _prune(root, keep)
-    return CheckpointInfo(
-        root / name, int(agent.step), int(agent.episode), include_memory, metadata
-    )
+    return CheckpointInfo(root / name, step, episode, bool(include_memory), metadata)
 
 
 def load_checkpoint(agent: Any, directory: str | os.PathLike[str]) -> CheckpointInfo:
-    """Restores the agent's training state from a checkpoint.
+    """Restores the agent's training state from a checkpoint, with `agent.set_state`.
 
     Everything is read and checked before the agent changes: a failed load leaves it as it was.
 
     Args:
-        agent: An agent of the checkpoint's class, built with the same network (or table) and
-            policy classes; a DQN must be compiled (its optimizer receives the saved state).
+        agent: An agent of the checkpoint's class, built with the same network (or table),
+            policy and memory classes; a DQN must be compiled (its optimizer receives the
+            saved state).
         directory: A checkpoint root (the newest checkpoint that verifies is loaded; a warning
             names any newer one that did not) or one checkpoint's own directory.
 
@@ -165,31 +142,25 @@ def load_checkpoint(agent: Any, directory: str | os.PathLike[str]) -> Checkpoint
         The loaded checkpoint's `CheckpointInfo`.
 
     Raises:
+        TypeError: If `agent` is not an agent.
         FileNotFoundError: If there is no checkpoint at `directory`.
         CheckpointError: If no checkpoint there verifies (each one's reason is given).
-        ValueError: If the checkpoint is of another agent class, network, optimizer, policy or
-            replay memory than `agent`'s.
-        RuntimeError: If a DQN is not compiled.
+        ValueError: If the checkpoint is of another agent class, or its state does not fit the
+            agent (another network, optimizer, policy, table or replay memory).
+        RuntimeError: If the agent cannot take a state yet (a DQN that is not compiled).
     """
-    handler = _handler(agent)
+    key = _class_key(agent, "load a checkpoint into")
     checkpoint = _read_newest(Path(directory))
-    state, where = checkpoint.state, checkpoint.info.path
-    if state["class_name"] != type(agent).__name__:
+    where, saved = checkpoint.info.path, checkpoint.key
+    if saved != key:
+        ours, theirs = _distinct_names(key, saved)
+        raise ValueError(f"the checkpoint {where} holds a {theirs}, not a {ours}")
+    try:
+        agent.set_state(checkpoint.values, checkpoint.arrays)
+    except ValueError as error:
         raise ValueError(
-            f"the checkpoint {where} holds a {state['class_name']}, not a {type(agent).__name__}"
-        )
-    handler.check(agent, state, checkpoint.arrays, where)
-    for name in _POLICIES:
-        _check_policy(getattr(agent, name, None), state["policies"].get(name), name, where)
-    if checkpoint.memory is not None:
-        _check_memory(agent, checkpoint.memory, where)
-    rng = _generator(_decode(state["rng"]), where)
-    handler.restore(agent, state, checkpoint.arrays)
-    if checkpoint.memory is not None:
-        agent.memory.load_state_dict(checkpoint.memory)
-    for name in _POLICIES:
-        _restore_policy(getattr(agent, name, None), state["policies"].get(name))
-    agent.step, agent.episode, agent.rng = checkpoint.info.step, checkpoint.info.episode, rng
+            f"the checkpoint {where} does not fit this {type(agent).__name__}: {error}"
+        ) from error
     return checkpoint.info
 
 
@@ -203,15 +174,30 @@ def find_checkpoint(directory: str | os.PathLike[str]) -> CheckpointInfo:
     return _read_newest(Path(directory)).info
 
 
+def _class_key(agent: Any, action: str) -> str:
+    if not registry.is_registered(type(agent)):
+        raise TypeError(
+            f"cannot {action} a {type(agent).__name__}: it is not an agent (a subclass of "
+            "agents.core.Agent)"
+        )
+    return registry.class_key(type(agent))
+
+
+def _distinct_names(key: str, other: str) -> tuple[str, str]:
+    """The two class keys' names, or the whole keys if their names are the same."""
+    names = key.rpartition(".")[2], other.rpartition(".")[2]
+    return names if names[0] != names[1] else (key, other)
+
+
 # --- reading and verifying -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Checkpoint:
     info: CheckpointInfo
-    state: dict[str, Any]
+    key: str
+    values: dict[str, Any]
     arrays: dict[str, np.ndarray]
-    memory: dict[str, np.ndarray] | None
 
 
 def _read_newest(directory: Path) -> _Checkpoint:
@@ -254,7 +240,7 @@ def _read(path: Path) -> _Checkpoint:
     try:
         manifest = json.loads(manifest_path.read_bytes())
         body = {key: value for key, value in manifest.items() if key != "sha256"}
-        intact = manifest.get("sha256") == _sha256(_json_bytes(body, "the manifest"))
+        intact = manifest.get("sha256") == _sha256(_canonical(body))
     except (ValueError, TypeError, AttributeError) as error:
         raise CheckpointError(f"{manifest_path} is corrupted: {error}") from error
     if body.get("format_version") != FORMAT_VERSION:
@@ -265,30 +251,30 @@ def _read(path: Path) -> _Checkpoint:
     if not intact:
         raise CheckpointError(f"{manifest_path} is corrupted: its sha256 does not match")
     files = body.get("files")
-    known = {STATE, ARRAYS, MEMORY}
     if (
         not isinstance(files, dict)
-        or not {STATE, ARRAYS} <= set(files) <= known
+        or set(files) != {STATE, ARRAYS}
         or not all(
             isinstance(entry, dict) and {"bytes", "sha256"} <= set(entry)
             for entry in files.values()
         )
     ):
         raise CheckpointError(
-            f"{manifest_path} must list {STATE}, {ARRAYS} and optionally {MEMORY} with their "
-            f"bytes and sha256, got {str(files)[:200]}"
+            f"{manifest_path} must list {STATE} and {ARRAYS} with their bytes and sha256, "
+            f"got {str(files)[:200]}"
         )
     contents = {name: _verified_bytes(path / name, entry) for name, entry in files.items()}
     try:
         state = json.loads(contents[STATE])
-        arrays = _load_npz(contents[ARRAYS])
-        memory = _load_npz(contents[MEMORY]) if MEMORY in contents else None
+        arrays = read_npz(contents[ARRAYS])
         info = CheckpointInfo(
-            path, int(body["step"]), int(body["episode"]), memory is not None, body["metadata"]
-        )
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
+            path, int(body["step"]), int(body["episode"]), bool(body["has_memory"]),
+            body["metadata"],
+        )  # fmt: skip
+        key, values = state["class"], state["values"]
+    except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path} cannot be read: {error}") from error
-    return _Checkpoint(info, state, arrays, memory)
+    return _Checkpoint(info, key, values, arrays)
 
 
 def _verified_bytes(path: Path, entry: dict[str, Any]) -> bytes:
@@ -304,20 +290,11 @@ def _verified_bytes(path: Path, entry: dict[str, Any]) -> bytes:
     return data
 
 
-def _load_npz(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
-
-
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _write(path: Path, writer: Callable[[BinaryIO], Any]) -> dict[str, Any]:
-    """Writes a file with `writer`, fsyncs it; returns its size and sha256 for the manifest."""
-    with open(path, "wb") as file:
-        writer(file)
-        file.flush()
-        os.fsync(file.fileno())
+def _size_and_sha256(path: Path) -> dict[str, Any]:
+    """A written file's size and sha256, for the manifest."""
     # Hashed from disk in chunks: a replay memory's file is tens of MB, not to be held twice.
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as file:
@@ -327,41 +304,16 @@ def _write(path: Path, writer: Callable[[BinaryIO], Any]) -> dict[str, Any]:
     return {"bytes": size, "sha256": digest.hexdigest()}
 
 
-def _savez(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
-    """Writes `arrays` as an uncompressed `.npz`, as `np.savez` does, without copying them.
-
-    `np.savez` passes each array through 16 MB byte strings: for a replay memory, tens of MB
-    that the allocator then keeps.
-    """
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for key, value in arrays.items():
-            array = np.asarray(value)
-            if array.dtype.hasobject:
-                raise TypeError(f"{key}: object arrays would need pickle; got {array.dtype}")
-            if not array.flags.c_contiguous:
-                array = array.copy(order="C")
-            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                header = np.lib.format.header_data_from_array_1_0(array)
-                np.lib.format.write_array_header_1_0(member, header)
-                member.write(array.reshape(-1).data.cast("B"))
-
-
-def _fsync_dir(path: Path) -> None:
-    """Makes the directory's entries (new files, renames) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _prune(root: Path, keep: int) -> None:
     """Deletes all but the newest `keep` checkpoints, and the leftovers of crashed saves."""
     checkpoints = sorted((p for p in root.iterdir() if _number(p) is not None), key=_number)
     for path in checkpoints[:-keep]:
         shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(f"{_STAGING_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(f"{atomic.TEMP_PREFIX}*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _number(path: Path) -> int | None:
@@ -374,236 +326,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _json_bytes(value: Any, what: str) -> bytes:
-    try:
-        return json.dumps(value, indent=1, sort_keys=True, allow_nan=False).encode()
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{what} must be JSON-able (finite numbers, str keys): {error}") from error
-
-
-# --- per agent class -------------------------------------------------------------------------
-
-_POLICIES = ("policy", "test_policy")
-
-
-@dataclass(frozen=True)
-class _Handler:
-    save: Callable[[Any], tuple[dict[str, Any], dict[str, np.ndarray]]]
-    check: Callable[[Any, dict[str, Any], dict[str, np.ndarray], Path], None]
-    restore: Callable[[Any, dict[str, Any], dict[str, np.ndarray]], None]
-
-
-def _handler(agent: Any) -> _Handler:
-    name = type(agent).__name__
-    module = AGENT_CLASSES.get(name)
-    # The class's module is imported only if the agent's name matches: no TensorFlow for tables.
-    if module is None or getattr(importlib.import_module(module), name) is not type(agent):
-        raise TypeError(f"cannot checkpoint a {name}; supported: {sorted(AGENT_CLASSES)}")
-    if name == "DQNAgent" and not agent.compiled:
-        raise RuntimeError("compile the DQNAgent first: its checkpoint holds the optimizer state")
-    return _HANDLERS[name]
-
-
-def _dqn_variables(agent: Any) -> dict[str, list[Any]]:
-    """The DQN's variables by group; `variables` include the dropout seed generators' states."""
-    return {
-        "online": list(agent.model.variables),
-        "target": list(agent.target_model.variables),
-        "optimizer": list(agent.optimizer.variables),
-    }
-
-
-def _dqn_save(agent: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    arrays = {}
-    for group, variables in _dqn_variables(agent).items():
-        arrays.update({f"{group}_{i:04d}": v.numpy() for i, v in enumerate(variables)})
-    state = {
-        "network": _network_description(agent.model),
-        "optimizer": _optimizer_description(agent.optimizer),
-    }
-    return state, arrays
-
-
-def _dqn_check(agent: Any, state: dict[str, Any], arrays: dict[str, np.ndarray], where: Path):
-    saved, own = state["network"], _network_description(agent.model)
-    # Keras numbers unnamed models and layers per process: names are not compared.
-    if (saved["variables"], saved["layers"]) != (own["variables"], own["layers"]):
-        raise ValueError(
-            f"the checkpoint {where} is of another network: it holds {_summary(saved)}, this "
-            f"agent has {_summary(own)}; build the agent with the checkpoint's network"
-        )
-    saved, own = state["optimizer"], _optimizer_description(agent.optimizer)
-    if saved != own:
-        raise ValueError(
-            f"the checkpoint {where} holds the state of a {saved['class_name']} optimizer with "
-            f"{len(saved['variables'])} variables; this agent's {own['class_name']} has "
-            f"{len(own['variables'])}: compile the agent with the checkpoint's optimizer"
-        )
-    for group, variables in _dqn_variables(agent).items():
-        for i, variable in enumerate(variables):
-            array = arrays.get(f"{group}_{i:04d}")
-            if array is None or array.shape != tuple(variable.shape):
-                raise CheckpointError(f"{where}: {group} variable {i} is missing or misshapen")
-
-
-def _dqn_restore(agent: Any, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    for group, variables in _dqn_variables(agent).items():
-        for i, variable in enumerate(variables):
-            variable.assign(arrays[f"{group}_{i:04d}"])
-
-
-def _network_description(model: Any) -> dict[str, Any]:
-    """The network's name, and its structure without layer names (links use layer indices)."""
-    variables = [[list(v.shape), str(v.dtype)] for v in model.variables]
-    description = {"name": model.name, "variables": variables, "layers": None}
-    try:
-        layers = json.loads(model.to_json())["config"]["layers"]
-    except (KeyError, TypeError, ValueError, NotImplementedError):
-        return description  # a subclassed model: its variables' shapes must do
-    # A Sequential model's layers have their name in their config only (and no links).
-    index = {layer.get("name", layer["config"]["name"]): i for i, layer in enumerate(layers)}
-
-    def anonymous(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                key: [index.get(item[0]), *item[1:]] if key == "keras_history" else anonymous(item)
-                for key, item in value.items()
-            }
-        return [anonymous(item) for item in value] if isinstance(value, list) else value
-
-    for layer in layers:
-        layer.pop("name", None)
-        layer.get("config", {}).pop("name", None)
-    description["layers"] = anonymous(layers)
-    return description
-
-
-def _summary(network: dict[str, Any]) -> str:
-    count = sum(int(np.prod(shape)) for shape, _ in network["variables"])
-    layers = network["layers"] or []
-    kinds = ", ".join(layer.get("class_name", "?") for layer in layers) or "layers unknown"
-    return f"network {network['name']!r} ({count} parameters; {kinds})"
-
-
-def _optimizer_description(optimizer: Any) -> dict[str, Any]:
-    variables = [[list(v.shape), str(v.dtype)] for v in optimizer.variables]
-    return {"class_name": type(optimizer).__name__, "variables": variables}
-
-
-def _qlearning_save(agent: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from agents.qlearning import space_to_config
-
-    state = {
-        "epsilon": agent.epsilon,
-        "observation_space": space_to_config(agent.observation_space),
-        "nb_actions": agent.nb_actions,
-    }
-    return state, {"table": agent.table}
-
-
-def _qlearning_check(agent: Any, state: dict[str, Any], arrays: dict[str, np.ndarray], where):
-    from agents.qlearning import space_to_config
-
-    table = arrays.get("table")
-    if table is None:
-        raise CheckpointError(f"{where}: the Q-table is missing")
-    saved = (state["observation_space"], state["nb_actions"], list(table.shape))
-    own = (space_to_config(agent.observation_space), agent.nb_actions, list(agent.table.shape))
-    if saved != own:
-        raise ValueError(
-            f"the checkpoint {where} holds a Q-table of shape {saved[2]} for {saved[0]} and "
-            f"{saved[1]} actions; this agent's table has shape {own[2]} for {own[0]} and "
-            f"{own[1]} actions"
-        )
-
-
-def _qlearning_restore(agent: Any, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    agent.set_weights([arrays["table"]])
-    agent.epsilon = float(state["epsilon"])
-
-
-_HANDLERS = {
-    "DQNAgent": _Handler(_dqn_save, _dqn_check, _dqn_restore),
-    "QLearningAgent": _Handler(_qlearning_save, _qlearning_check, _qlearning_restore),
-}
-
-
-# --- shared state: policies, memory, random generator ----------------------------------------
-
-
-def _policy_state(policy: Any) -> dict[str, Any] | None:
-    """The policy's schedule position and changeable settings (eps, tau), nested policies too."""
-    if policy is None:
-        return None
-    settings = {name: getattr(policy, name) for name in _POLICY_SETTINGS if hasattr(policy, name)}
-    state = {"class_name": type(policy).__name__, "step": int(policy.step), "settings": settings}
-    inner = getattr(policy, "inner_policy", None)
-    if inner is not None:
-        state["inner_policy"] = _policy_state(inner)
-    return state
-
-
-def _check_policy(policy: Any, state: dict[str, Any] | None, name: str, where: Path) -> None:
-    saved = None if state is None else state["class_name"]
-    own = None if policy is None else type(policy).__name__
-    if saved != own:
-        raise ValueError(f"the checkpoint {where} has a {name} {saved}, this agent a {own}")
-    if state is not None and "inner_policy" in state:
-        _check_policy(policy.inner_policy, state["inner_policy"], f"inner {name}", where)
-
-
-def _restore_policy(policy: Any, state: dict[str, Any] | None) -> None:
-    if policy is None or state is None:
-        return
-    policy.step = int(state["step"])
-    for key, value in state["settings"].items():
-        setattr(policy, key, value)
-    if "inner_policy" in state:
-        _restore_policy(policy.inner_policy, state["inner_policy"])
-
-
-def _check_memory(agent: Any, memory_state: dict[str, np.ndarray], where: Path) -> None:
-    """Loads the saved memory into a scratch copy first, so a misfit leaves the agent's intact."""
-    from agents.memory import memory_from_config
-
-    if getattr(agent, "memory", None) is None:
-        raise ValueError(f"the checkpoint {where} holds a replay memory; this agent has none")
-    scratch = memory_from_config(agent.memory.get_config())
-    try:
-        scratch.load_state_dict(memory_state)
-    except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(
-            f"the checkpoint {where} holds a replay memory that does not fit this agent's "
-            f"{agent.memory.get_config()}: {error}"
-        ) from error
-
-
-def _encode(value: Any) -> Any:
-    """A bit generator's state as JSON: arrays become {"ndarray": [...], "dtype": ...}."""
-    if isinstance(value, np.ndarray):
-        return {"ndarray": value.tolist(), "dtype": value.dtype.name}
-    if isinstance(value, dict):
-        return {key: _encode(item) for key, item in value.items()}
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"ndarray", "dtype"}:
-            return np.array(value["ndarray"], dtype=value["dtype"])
-        return {key: _decode(item) for key, item in value.items()}
-    return value
-
-
-def _generator(state: dict[str, Any], where: Path) -> np.random.Generator:
-    name = state.get("bit_generator")
-    if name not in _BIT_GENERATORS:
-        raise CheckpointError(
-            f"{where}: unknown bit generator {name!r}; expected one of {_BIT_GENERATORS}"
-        )
-    bit_generator = getattr(np.random, name)()
-    try:
-        bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as error:
-        raise CheckpointError(f"{where}: invalid {name} state: {error}") from error
-    return np.random.Generator(bit_generator)
+def _canonical(value: Any) -> bytes:
+    """The bytes the manifest's own sha256 is computed on."""
+    return atomic.json_text(value, "the manifest", indent=1, sort_keys=True).encode()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from agents import presets
-from agents.atomic import write_json
+from agents.atomic import write_json, write_text
 from agents.comparison_report import THRESHOLDS, first_reaching, markdown_table, plot_curves
 from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import option_fields, to_json
@@ -280,7 +280,7 @@ def compare(config: CompareConfig, out_dir: Path, command: str = "") -> dict[str
             write_json(json_path, results)
     results["table"] = markdown_table(results)
     write_json(json_path, results)
-    (out_dir / "compare.md").write_text(results["table"] + "\n")
+    write_text(out_dir / "compare.md", results["table"] + "\n")
     plot_curves(results, out_dir / "compare.png")
     return results
 

@@ -3,36 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from agents import agent_state, registry
 from agents.callback_list import CallbackList
 from agents.console import ConsoleReport
 from agents.env_driver import EnvDriver
+from agents.transitions import TransitionBatch
 
 
 class Agent:
     """Base class of all agents, in the keras-rl style.
 
     A subclass chooses actions in `forward` and learns in `backward`, both on batches (one row per
-    sub-env); this class runs the episodes, keeps the counters and drives the callbacks (see
-    `agents.callback_list`). `step` and `episode` count training env steps and finished training
-    episodes and carry across `fit` calls.
+    sub-env; `backward` gets an `agents.transitions.TransitionBatch`); this class runs the
+    episodes, keeps the counters and drives the callbacks (see `agents.callback_list`). `step`
+    and `episode` count training env steps and finished training episodes and carry across `fit`
+    calls.
 
     Attributes:
         step: Env steps taken in training so far.
         episode: Training episodes finished so far.
         training: True inside `fit`, False inside `test`.
         stop_training: Set it (from a callback) to stop `fit` after the current step.
+        policy: The policy acting in `fit` (None for agents without policy objects).
+        test_policy: The policy acting in `test` (None: `policy`); see `acting_policy`.
         interrupted: True when the last run was stopped by KeyboardInterrupt.
         rng: The agent's random generator (exploration, replay sampling); `fit(seed=...)`
             reseeds it.
         env: The env of the run in progress, None outside a run.
     """
 
-    #: File name of the agent's weights inside a saved agent's directory.
-    weights_filename = "weights"
+    #: Attributes that are this class's persistent state (see `get_state`); each class lists
+    #: only its own, its bases' are gathered too.
+    state_attributes: ClassVar[tuple[str, ...]] = ()
+    #: The attributes holding policies, whose schedules and settings are state.
+    policy_attributes: ClassVar[tuple[str, ...]] = ("policy", "test_policy")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Registers every agent class, so that `load_agent` finds it (see `agents.registry`)."""
+        super().__init_subclass__(**kwargs)
+        registry.register(cls)
 
     def __init__(self) -> None:
         self.step = 0
@@ -42,6 +55,7 @@ class Agent:
         self.interrupted = False
         self.compiled = False
         self.policy: Any = None
+        self.test_policy: Any = None
         self.rng = np.random.default_rng()
         self.env: Any = None
         self.history: Any = None
@@ -59,19 +73,26 @@ class Agent:
         """Chooses one action per row of the observation batch `obs`."""
         raise NotImplementedError
 
-    def backward(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_obs: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        env_ids: np.ndarray,
-    ) -> dict[str, float]:
-        """Learns from a batch of transitions; returns the metrics computed ({} if none).
+    def acting_policy(self) -> Any:
+        """The policy that chooses the actions now, its `step` and `training` set to the agent's.
 
-        Row k came from sub-env `env_ids[k]` (invalid rows of a vector env are left out).
+        `policy` while training, else `test_policy` (`policy` if there is none). Setting the
+        mode on every call keeps annealing to training: a LinearAnnealedPolicy given as
+        `test_policy` (or as both) acts with its `value_test` in `test` and in evaluations.
+        """
+        policy = self.policy if self.training or self.test_policy is None else self.test_policy
+        policy.step, policy.training = self.step, self.training
+        return policy
+
+    def backward(self, batch: TransitionBatch) -> dict[str, float]:
+        """Learns from the transitions of one batched env step.
+
+        Args:
+            batch: The valid rows of the step, row k from sub-env `batch.env_ids[k]` (a vector
+                env's autoreset rows are left out).
+
+        Returns:
+            The metrics computed ({} if none), e.g. {"loss": ..., "mean_q": ...}.
         """
         raise NotImplementedError
 
@@ -106,9 +127,86 @@ class Agent:
         """Sets the learned parameters from `get_weights()`'s output."""
         raise NotImplementedError
 
+    def get_state(
+        self, include_memory: bool = False
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Returns the agent's persistent state, which `set_state` restores exactly.
+
+        This class covers what every agent has: `step`, `episode`, the generator's state, the
+        policies' schedule positions and settings (see `policy_attributes`), the attributes
+        listed in `state_attributes` (arrays among the arrays, the rest among the values) and,
+        with `include_memory`, the replay memory `self.memory`. A subclass with other state
+        extends this: `values, arrays = super().get_state(include_memory)`, then it adds its own
+        keys (not its bases' keys).
+
+        Args:
+            include_memory: Also include the replay memory.
+
+        Returns:
+            `(values, arrays)`: a JSON-able dict, and a dict of NumPy arrays (which may share
+            memory with the agent).
+
+        Raises:
+            ValueError: If `include_memory` is True and the agent has no memory.
+        """
+        memory = getattr(self, "memory", None)
+        if include_memory and memory is None:
+            raise ValueError(f"include_memory=True, but a {type(self).__name__} has no memory")
+        values, arrays = agent_state.attribute_state(self)
+        values.update(
+            step=int(self.step),
+            episode=int(self.episode),
+            rng=agent_state.rng_state(self.rng),
+            policies={
+                name: agent_state.policy_state(getattr(self, name, None))
+                for name in self.policy_attributes
+            },
+        )
+        if include_memory:
+            values["memory"] = memory.get_config()
+            arrays.update(agent_state.memory_arrays(memory))
+        return values, arrays
+
+    def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restores a state from `get_state`; checks all of it before the agent changes.
+
+        A state without a memory leaves the agent's memory as it is. A subclass that extends
+        `get_state` extends this the same way: it checks its own part, calls
+        `super().set_state(values, arrays)` (which checks the rest, then applies the bases'
+        part), then applies its own part, which can no longer fail.
+
+        Args:
+            values: The state's JSON-able values.
+            arrays: The state's arrays.
+
+        Raises:
+            ValueError: If a part is missing or does not fit this agent; the message names it
+                and what was expected.
+        """
+        agent_state.require(values, ("step", "episode", "rng", "policies"), "every agent")
+        step, episode = (agent_state.checked_count(values, key) for key in ("step", "episode"))
+        rng = agent_state.checked_rng(values["rng"])
+        policies = values["policies"]
+        if not isinstance(policies, dict):
+            raise ValueError(f"the state's policies must be a dict, got {policies!r}")
+        for name in self.policy_attributes:
+            agent_state.check_policy(getattr(self, name, None), policies.get(name), name)
+        attributes = agent_state.checked_attributes(self, values, arrays)
+        memory_state = None
+        if "memory" in values:
+            memory = getattr(self, "memory", None)
+            memory_state = agent_state.checked_memory(memory, values["memory"], arrays)
+        self.step, self.episode, self.rng = step, episode, rng
+        for name in self.policy_attributes:
+            agent_state.restore_policy(getattr(self, name, None), policies.get(name))
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        if memory_state is not None:
+            self.memory.load_state_dict(memory_state)
+
     def save(self, path: str) -> None:
         """Saves the whole agent (config and weights) to directory `path`; see `load_agent`."""
-        from agents.serialization import save_agent
+        from agents.saving import save_agent
 
         save_agent(self, path)
 
@@ -150,7 +248,9 @@ class Agent:
         Args:
             env: A Gymnasium env, or a vector env (all sub-envs act in one batch).
             nb_steps: Budget in env steps (keras-rl's); give this or `nb_episodes`.
-            nb_episodes: Budget in finished episodes (the tutorial's).
+            nb_episodes: Budget in finished episodes (the tutorial's). Every episode that ends
+                in the batched env step reaching it is ended and counted too, so a vector env
+                may finish a few more.
             callbacks: Keras callbacks (see `agents.callback_list` for the hooks they get).
             verbose: 0 silent, 1 a summary every `log_interval` steps, 2 a line per episode.
             nb_max_episode_steps: Truncates single-env episodes at this length.
@@ -191,7 +291,8 @@ class Agent:
 
         Args:
             env: A Gymnasium env or vector env.
-            nb_episodes: Number of episodes to finish.
+            nb_episodes: Number of episodes to finish (at least: with a vector env, every
+                episode ending in the last batched step is reported).
             visualize: Calls `env.render()` after every step (give the env a render_mode).
             callbacks: Keras callbacks, driven as in `fit` with params["mode"] == "test".
             nb_max_episode_steps: Truncates single-env episodes at this length.
@@ -247,9 +348,9 @@ class Agent:
         }  # fmt: skip
         hooks = CallbackList([*(callbacks or []), history], self, params)
         report = ConsoleReport(verbose, log_interval, nb_steps)
+        # A run inside a run (a callback testing during fit) hands the outer one back as it was.
+        outer = self.training, self.env
         self.training, self.stop_training, self.interrupted, self.env = training, False, False, env
-        if self.policy is not None:
-            self.policy.training = training
         try:
             hooks.call("on_train_begin", {})
             self._loop(driver, hooks, report, nb_steps, nb_episodes, seed, visualize)
@@ -258,9 +359,7 @@ class Agent:
             self.interrupted = True
             report.interrupted()
         finally:
-            self.env, self.training = None, False
-            if self.policy is not None:
-                self.policy.training = False
+            self.training, self.env = outer
         hooks.call("on_train_end", {})
         return history
 
@@ -284,41 +383,45 @@ class Agent:
         next_episode = self.episode if self.training else 0
         run_steps = run_episodes = 0
         step_hooks = hooks.has("on_step_begin") or hooks.has("on_step_end")
+        action_hooks = hooks.has("on_action_begin") or hooks.has("on_action_end")
         while True:
             for i in np.flatnonzero(episode_ids < 0):
                 episode_ids[i], next_episode = next_episode, next_episode + 1
                 hooks.call("on_episode_begin", int(episode_ids[i]), {})
             global_step = self.step if self.training else run_steps
             if step_hooks:
-                for k in range(n):
+                # The rows this step makes transitions: they, and only they, get on_step_end.
+                for k in range(int(driver.next_valid.sum())):
                     hooks.call("on_step_begin", global_step + k, {})
             actions = self.forward(driver.obs)
-            t = driver.step(actions)
+            if action_hooks:
+                hooks.call("on_action_begin", actions, {})
+            batch = driver.step(actions).valid_rows()
+            if action_hooks:
+                hooks.call("on_action_end", actions, {})
             if visualize:
                 driver.env.render()
-            valid = t.valid
-            nb_valid = int(valid.sum())
+            rows = batch.env_ids
             metrics: dict[str, float] = {}
-            if self.training and nb_valid:
-                metrics = self.backward(
-                    t.obs[valid], t.actions[valid], t.rewards[valid], t.next_obs[valid],
-                    t.terminated[valid], t.truncated[valid], np.flatnonzero(valid),
-                )  # fmt: skip
-                self.step += nb_valid
-            run_steps += nb_valid
-            returns[valid] += t.rewards[valid]
-            lengths[valid] += 1
+            if self.training and len(batch):
+                metrics = self.backward(batch)
+                self.step += len(batch)
+            run_steps += len(batch)
+            returns[rows] += batch.rewards
+            lengths[rows] += 1
             if metrics:
-                metric_counts[valid] += 1
+                metric_counts[rows] += 1
                 for name, value in metrics.items():
-                    metric_sums[name][valid] += value
+                    metric_sums[name][rows] += value
             if step_hooks:
-                for k, i in enumerate(np.flatnonzero(valid)):
-                    logs = {"reward": float(t.rewards[i]), "action": int(t.actions[i]),
+                step_rows = zip(rows, batch.rewards, batch.actions, strict=True)
+                for k, (i, reward, action) in enumerate(step_rows):
+                    logs = {"reward": float(reward), "action": int(action),
                             "episode": int(episode_ids[i]), **metrics}  # fmt: skip
                     hooks.call("on_step_end", global_step + k, logs)
             report.step(run_steps, metrics)
-            for i in np.flatnonzero(valid & (t.terminated | t.truncated)):
+            # Every episode that ended in this step is ended, also past an episode budget.
+            for i in rows[batch.done]:
                 logs = {
                     "episode_reward": float(returns[i]),
                     "nb_episode_steps": int(lengths[i]),
@@ -336,7 +439,9 @@ class Agent:
                 returns[i], lengths[i], metric_counts[i], episode_ids[i] = 0.0, 0, 0, -1
                 for sums in metric_sums.values():
                     sums[i] = 0.0
-                if nb_episodes is not None and run_episodes >= nb_episodes:
-                    return
-            if self.stop_training or (nb_steps is not None and run_steps >= nb_steps):
+            if (
+                self.stop_training
+                or (nb_steps is not None and run_steps >= nb_steps)
+                or (nb_episodes is not None and run_episodes >= nb_episodes)
+            ):
                 return

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-import tempfile
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from agents import agent_state, keras_state
+from agents.atomic import atomic_path
 from agents.core import Agent
 from agents.env_driver import EnvDriver
+from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
 from agents.memory import memory_from_config
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
+from agents.transitions import TransitionBatch
 
 
 class DQNAgent(Agent):
@@ -33,11 +37,11 @@ class DQNAgent(Agent):
         nb_actions: Number of discrete actions.
         memory: A replay memory from `agents.memory` (its gamma must equal `gamma`).
         policy: Exploration policy while training (default `EpsGreedyQPolicy(0.1)`).
-        test_policy: Policy for `test` (default `GreedyQPolicy()`).
-        gamma: Discount factor.
-        batch_size: Transitions per update.
-        nb_steps_warmup: Env steps before the first update.
-        train_interval: Env steps per update; below 1 means several updates per env step.
+        test_policy: Policy for `test`, always in test mode (default `GreedyQPolicy()`).
+        gamma: Discount factor in [0, 1].
+        batch_size: Transitions per update, an integer >= 1.
+        nb_steps_warmup: Env steps before the first update, an integer >= 0.
+        train_interval: Env steps per update (> 0); below 1 means several updates per env step.
         target_model_update: >= 1: copy the online weights to the target every that many env
             steps; < 1: soft update with that tau after every update.
         enable_double_dqn: Select the next action with the online network.
@@ -51,9 +55,13 @@ class DQNAgent(Agent):
             penalty (Blob's -300 enemy) otherwise stretches the Q-values' range so far that the
             small differences between moves are lost in it. The greedy policy is unchanged as
             long as the clipped penalty is still worse than any alternative.
-    """
 
-    weights_filename = "weights.weights.h5"
+    Raises:
+        TypeError: If `model` is not a keras.Model.
+        ValueError: If a numeric argument is not a number of its kind (a string, None) or is
+            out of range (the message names it and what it must be), if the model does not
+            fit `nb_actions`, or if the memory's gamma is not `gamma`.
+    """
 
     def __init__(
         self,
@@ -76,15 +84,19 @@ class DQNAgent(Agent):
     ):
         super().__init__()
         _check_model(model, nb_actions)
-        checks = {
-            "gamma": 0 <= gamma <= 1, "batch_size": batch_size >= 1,
-            "nb_steps_warmup": nb_steps_warmup >= 0, "train_interval": train_interval > 0,
-            "target_model_update": target_model_update > 0, "delta_clip": delta_clip > 0,
-            "reward_scale": reward_scale > 0, "reward_clip": reward_clip > 0,
-        }  # fmt: skip
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"invalid {name}: {locals()[name]!r}")
+        check_number("gamma", gamma, 0, 1)
+        check_int("batch_size", batch_size, 1)
+        check_int("nb_steps_warmup", nb_steps_warmup, 0)
+        positive = {
+            "train_interval": train_interval,
+            "target_model_update": target_model_update,
+            "reward_scale": reward_scale,
+        }
+        for name, value in positive.items():
+            check_number(name, value, 0, math.inf, low_open=True, high_open=True)
+        # inf is allowed: it turns the clipping off.
+        for name, value in {"delta_clip": delta_clip, "reward_clip": reward_clip}.items():
+            check_number(name, value, 0, math.inf, low_open=True)
         if not math.isclose(memory.gamma, gamma):
             raise ValueError(
                 f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
@@ -156,24 +168,13 @@ class DQNAgent(Agent):
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """Chooses an action per observation with the training or test policy."""
         q_values = self._q_fn(obs).numpy()
-        policy = self.policy if self.training else self.test_policy
-        policy.step = self.step
-        return policy.select_action(q_values, self.rng)
+        return self.acting_policy().select_action(q_values, self.rng)
 
-    def backward(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_obs: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        env_ids: np.ndarray,
-    ) -> dict[str, float]:
+    def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
-        rewards = np.clip(rewards, -self.reward_clip, self.reward_clip)
-        self.memory.append_batch(obs, actions, rewards, next_obs, terminated, truncated, env_ids)
-        before, after = self.step, self.step + len(obs)
+        rewards = np.clip(batch.rewards, -self.reward_clip, self.reward_clip)
+        self.memory.append(dataclasses.replace(batch, rewards=rewards))
+        before, after = self.step, self.step + len(batch)
         metrics: dict[str, float] = {}
         if after > self.nb_steps_warmup and len(self.memory) >= self.batch_size:
             due = int(after // self.train_interval) - int(before // self.train_interval)
@@ -267,8 +268,10 @@ class DQNAgent(Agent):
         return self.model.get_weights()
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
-        """Sets the online network's weights (the target follows at its next update)."""
+        """Sets the online network's weights, and the target's once compiled."""
         self.model.set_weights(weights)
+        if self.target_model is not None:
+            self.update_target_model()
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the online network's weights to a Keras `.weights.h5` file, atomically."""
@@ -276,15 +279,8 @@ class DQNAgent(Agent):
             raise ValueError(f"weights files must end in '.weights.h5', got {filepath!r}")
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{filepath} exists and overwrite=False")
-        directory = os.path.dirname(os.path.abspath(filepath))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".weights.h5")
-        os.close(fd)
-        try:
-            self.model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, filepath)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(filepath) as temp:
+            self.model.save_weights(str(temp), overwrite=True)
 
     def load_weights(self, filepath: str) -> None:
         """Reads weights written by `save_weights` into both networks.
@@ -304,6 +300,54 @@ class DQNAgent(Agent):
             ) from error
         if self.target_model is not None:
             self.update_target_model()
+
+    def get_state(
+        self, include_memory: bool = False
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """`Agent.get_state` plus the online, target and optimizer variables.
+
+        The values describe the network and the optimizer, so that `set_state` can name a
+        mismatch. `variables` include the dropout seed generators' states.
+
+        Raises:
+            RuntimeError: If the agent is not compiled (it has no optimizer state yet).
+        """
+        self._require_compiled()
+        values, arrays = super().get_state(include_memory)
+        values["network"] = keras_state.network_description(self.model)
+        values["optimizer"] = keras_state.optimizer_description(self.optimizer)
+        arrays.update(keras_state.variable_arrays(self._state_variables()))
+        return values, arrays
+
+    def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """`Agent.set_state` plus the variables; the agent must be compiled like the saved one.
+
+        Raises:
+            RuntimeError: If the agent is not compiled.
+            ValueError: If the state is of another network or optimizer, or misses variables.
+        """
+        self._require_compiled()
+        agent_state.require(values, ("network", "optimizer"), f"a {type(self).__name__}")
+        keras_state.check_network(values["network"], self.model)
+        keras_state.check_optimizer(values["optimizer"], self.optimizer)
+        groups = self._state_variables()
+        keras_state.check_variable_arrays(groups, arrays)
+        super().set_state(values, arrays)
+        keras_state.assign_variable_arrays(groups, arrays)
+
+    def _state_variables(self) -> dict[str, list[Any]]:
+        return {
+            "online": list(self.model.variables),
+            "target": list(self.target_model.variables),
+            "optimizer": list(self.optimizer.variables),
+        }
+
+    def _require_compiled(self) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                f"compile the {type(self).__name__} first: its state includes the optimizer's "
+                "variables"
+            )
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able arguments, with the model as Keras JSON and the optimizer's config."""
@@ -351,8 +395,7 @@ class DQNAgent(Agent):
 def _check_model(model: Any, nb_actions: int) -> None:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    if isinstance(nb_actions, bool) or int(nb_actions) != nb_actions or nb_actions < 1:
-        raise ValueError(f"nb_actions must be a positive integer, got {nb_actions!r}")
+    check_int("nb_actions", nb_actions, 1)
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError(
             f"the model must have one input and one output, got {len(model.inputs)} "

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import gymnasium
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-
-class Transitions(NamedTuple):
-    """What one batched step produced, one row per sub-env.
-
-    Attributes:
-        obs: The observations the actions were taken in.
-        actions: The actions taken.
-        rewards: The rewards received.
-        next_obs: The observations reached (the final observation where an episode ended).
-        terminated: Whether each episode ended in a terminal state.
-        truncated: Whether each episode was cut short (time limit); such transitions bootstrap.
-        valid: False for rows that are not real transitions (a NEXT_STEP vector env's reset step).
-    """
-
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    next_obs: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    valid: np.ndarray
+from agents.transitions import TransitionBatch
 
 
 class EnvDriver:
@@ -36,7 +16,8 @@ class EnvDriver:
 
     A single env is reset by the driver when its episode ends. A vector env resets itself: in
     NEXT_STEP mode (Gymnasium's default) the step after an episode's end is a reset whose row is
-    marked invalid; in SAME_STEP mode the final observation is taken from the infos.
+    marked invalid, which `next_valid` tells before that step; in SAME_STEP mode the final
+    observation is taken from the infos.
 
     Args:
         env: The environment to drive.
@@ -79,6 +60,7 @@ class EnvDriver:
         self.nb_max_episode_steps = nb_max_episode_steps
         self.obs: np.ndarray | None = None
         self._resetting = np.zeros(self.num_envs, dtype=bool)
+        self._env_ids = np.arange(self.num_envs)
         self._episode_steps = 0
 
     def reset(self, seed: int | None = None) -> np.ndarray:
@@ -89,12 +71,26 @@ class EnvDriver:
         self._episode_steps = 0
         return self.obs
 
-    def step(self, actions: np.ndarray) -> Transitions:
-        """Takes one action in each sub-env; `self.obs` then holds the observations to act on."""
+    @property
+    def next_valid(self) -> np.ndarray:
+        """(num_envs,) bools: which rows the next `step` makes valid transitions.
+
+        False only for a NEXT_STEP vector env's sub-envs whose episode ended on the last step:
+        their next step just resets them.
+        """
+        return ~self._resetting
+
+    def step(self, actions: np.ndarray) -> TransitionBatch:
+        """Takes one action in each sub-env; `self.obs` then holds the observations to act on.
+
+        Returns:
+            One row per sub-env (`env_ids` 0..num_envs-1), rows that are no transition marked
+            invalid (see `next_valid`).
+        """
         obs = self.obs
+        valid = self.next_valid
         if self.is_vector:
             next_obs, rewards, terminated, truncated, infos = self.env.step(actions)
-            valid = ~self._resetting
             self.obs = np.asarray(next_obs)
             if self.autoreset_mode == AutoresetMode.SAME_STEP:
                 next_obs = self._final_observations(next_obs, terminated | truncated, infos)
@@ -107,18 +103,18 @@ class EnvDriver:
                 trunc = trunc or (not term and self._episode_steps >= self.nb_max_episode_steps)
             next_obs = np.asarray(next_ob)[None]
             rewards, terminated, truncated = np.array([reward]), np.array([term]), np.array([trunc])
-            valid = np.ones(1, dtype=bool)
             self.obs = next_obs
             if term or trunc:
                 self.obs = np.asarray(self.env.reset()[0])[None]
                 self._episode_steps = 0
-        return Transitions(
+        return TransitionBatch(
             obs,
             np.asarray(actions),
             np.asarray(rewards, dtype=np.float64),
             np.asarray(next_obs),
             np.asarray(terminated, dtype=bool),
             np.asarray(truncated, dtype=bool),
+            self._env_ids,
             valid,
         )
 

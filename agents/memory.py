@@ -10,6 +10,7 @@ import numpy as np
 from agents.n_step import NStepWindows
 from agents.schedules import LinearSchedule
 from agents.sum_tree import SumTree
+from agents.transitions import TransitionBatch
 
 # Schaul et al.'s annealing of beta to 1; frozen, so safe to share as a default argument.
 DEFAULT_BETA = LinearSchedule(0.4, 1.0, 100_000)
@@ -61,8 +62,8 @@ class SequentialMemory:
     Storage is allocated on the first append from that observation's shape and dtype, so uint8
     pixels stay uint8: 50,000 transitions of 10x10x3 observations take about 30 MB.
 
-    With `n_step` > 1, each env stream (an `env_ids` entry of `append_batch`; `append` is stream
-    0) keeps its last transitions pending and stores the n-step transition once n rewards follow
+    With `n_step` > 1, each env stream (an `env_ids` entry of the batches given to `append`)
+    keeps its last transitions pending and stores the n-step transition once n rewards follow
     it. When an episode ends every pending window is stored, cut short: a terminated end gives
     discount 0, a truncated end bootstraps from the last `next_obs` with gamma**k for the k
     rewards summed. Windows never mix streams or episodes: a stream whose new obs is not its last
@@ -101,59 +102,33 @@ class SequentialMemory:
         """Bytes held by the transition storage (0 before the first append)."""
         return sum(array.nbytes for array in self._storage.values())
 
-    def append(
-        self,
-        obs: np.ndarray,
-        action: int,
-        reward: float,
-        next_obs: np.ndarray,
-        terminated: bool,
-        truncated: bool,
-    ) -> None:
-        """Adds one transition of env stream 0 (see the class docstring for n-step)."""
-        self.append_batch(
-            np.asarray(obs)[None],
-            np.asarray([action]),
-            np.asarray([reward]),
-            np.asarray(next_obs)[None],
-            np.asarray([terminated]),
-            np.asarray([truncated]),
-            np.zeros(1, dtype=np.int64),
-        )
+    def append(self, batch: TransitionBatch) -> None:
+        """Adds a batch of transitions, one from each of its B env streams (a vector env's step).
 
-    def append_batch(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_obs: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        env_ids: np.ndarray | None = None,
-    ) -> None:
-        """Adds one transition from each of B env streams (a vector env's step).
+        Rows marked invalid (a vector env's autoreset steps) are left out; the `env_ids` say
+        which stream each row continues (see the class docstring for n-step).
 
         Args:
-            obs: (B, *obs_shape) observations.
-            actions: (B,) integer actions.
-            rewards: (B,) finite rewards.
-            next_obs: (B, *obs_shape) observations reached (the final ones at an episode end).
-            terminated: (B,) bools.
-            truncated: (B,) bools.
-            env_ids: (B,) distinct ints >= 0, the stream (sub-env) of each row, so rows may be
-                left out (a vector env's autoreset steps); `arange(B)` if None.
+            batch: (B, *obs_shape) obs and next_obs (the final observations at an episode
+                end), (B,) integer actions, finite rewards, bools terminated and truncated,
+                and distinct env ids >= 0. `TransitionBatch.single(...)` makes a batch of one.
 
         Raises:
             TypeError, ValueError: On a wrong dtype or shape (the first observation fixes them),
                 a non-finite reward, or repeated or negative env ids.
         """
+        if not isinstance(batch, TransitionBatch):
+            raise TypeError(
+                f"append takes an agents.transitions.TransitionBatch, got {type(batch).__name__}"
+            )
+        batch = batch.valid_rows()
         stored = self._storage.get("obs")
-        rows = _check_rows(obs, actions, rewards, next_obs, terminated, truncated, env_ids, stored)
-        if len(rows[1]) == 0:
+        _check_rows(batch, stored)
+        if len(batch) == 0:
             return
         if stored is None:
-            self._allocate(rows[0].shape[1:], rows[0].dtype)
-        for transitions in self._windows.push(*rows):
+            self._allocate(batch.obs.shape[1:], batch.obs.dtype)
+        for transitions in self._windows.push(batch):
             self._write(*transitions)
 
     def flush(self) -> None:
@@ -285,40 +260,37 @@ def _require(state: dict[str, np.ndarray], keys: tuple[str, ...], what: str) -> 
 def _check_obs(name: str, obs: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> None:
     if obs.shape != shape:
         raise ValueError(
-            f"{name} has shape {obs.shape[1:]} per transition, expected {shape[1:]} "
-            "(the memory's observation shape)"
+            f"{name} has shape {obs.shape}, expected {shape} (a batch of {shape[0]} of the "
+            f"memory's observation shape {shape[1:]})"
         )
     if not np.can_cast(obs.dtype, dtype, casting="same_kind"):
         raise TypeError(f"{name} has dtype {obs.dtype}, expected {dtype} (the memory's)")
 
 
-def _check_rows(
-    obs, actions, rewards, next_obs, terminated, truncated, env_ids, stored: np.ndarray | None
-) -> tuple[np.ndarray, ...]:
-    """Returns `append_batch`'s arguments as arrays, checked against each other and `stored`."""
-    obs, next_obs = np.asarray(obs), np.asarray(next_obs)
-    actions, rewards = np.asarray(actions), np.asarray(rewards)
+def _check_rows(batch: TransitionBatch, stored: np.ndarray | None) -> None:
+    """Checks `append`'s batch: its arrays against each other, and obs against `stored`."""
+    obs, actions, rewards, env_ids = batch.obs, batch.actions, batch.rewards, batch.env_ids
     if obs.ndim == 0:
         raise ValueError("obs must have a leading batch axis, got a scalar")
-    batch = obs.shape[:1]
+    rows = obs.shape[:1]
     if stored is not None:
-        _check_obs("obs", obs, batch + stored.shape[1:], stored.dtype)
-    _check_obs("next_obs", next_obs, obs.shape, obs.dtype)
-    if actions.shape != batch or actions.dtype.kind not in "iu":
-        raise TypeError(f"actions must be {batch} ints, got {actions.dtype} {actions.shape}")
-    if rewards.shape != batch or rewards.dtype.kind not in "iuf":
-        raise TypeError(f"rewards must be {batch} numbers, got {rewards.dtype} {rewards.shape}")
+        _check_obs("obs", obs, rows + stored.shape[1:], stored.dtype)
+    _check_obs("next_obs", batch.next_obs, obs.shape, obs.dtype)
+    if actions.shape != rows or actions.dtype.kind not in "iu":
+        raise TypeError(f"actions must be {rows} ints, got {actions.dtype} {actions.shape}")
+    if rewards.shape != rows or rewards.dtype.kind not in "iuf":
+        raise TypeError(f"rewards must be {rows} numbers, got {rewards.dtype} {rewards.shape}")
     if not np.all(np.isfinite(rewards)):
         raise ValueError(f"rewards must be finite, got {rewards.tolist()}")
-    terminated, truncated = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
-    if terminated.shape != batch or truncated.shape != batch:
-        raise ValueError(f"terminated and truncated must have shape {batch}")
-    env_ids = np.arange(batch[0]) if env_ids is None else np.asarray(env_ids)
-    if env_ids.shape != batch or env_ids.dtype.kind not in "iu":
-        raise TypeError(f"env_ids must be {batch} ints, got {env_ids.dtype} {env_ids.shape}")
-    if batch[0] and (env_ids.min() < 0 or len(np.unique(env_ids)) != batch[0]):
+    for name in ("terminated", "truncated"):
+        if getattr(batch, name).shape != rows:
+            raise ValueError(
+                f"{name} has shape {getattr(batch, name).shape}, expected {rows} (one per row)"
+            )
+    if env_ids.shape != rows or env_ids.dtype.kind not in "iu":
+        raise TypeError(f"env_ids must be {rows} ints, got {env_ids.dtype} {env_ids.shape}")
+    if rows[0] and (env_ids.min() < 0 or len(np.unique(env_ids)) != rows[0]):
         raise ValueError(f"env_ids must be distinct and >= 0, got {env_ids.tolist()}")
-    return obs, actions, rewards, next_obs, terminated, truncated, env_ids
 
 
 class PrioritizedMemory(SequentialMemory):

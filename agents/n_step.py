@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-# (obs, actions, rewards, next_obs, discounts) of completed transitions, one row each.
-Transitions = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+from agents.transitions import TransitionBatch
+
+# (obs, actions, rewards, next_obs, discounts) of completed n-step transitions, one row each:
+# the rows the memories store.
+StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class NStepWindows:
@@ -26,25 +29,21 @@ class NStepWindows:
         self._slots = np.arange(n_step)
         self._arrays: dict[str, np.ndarray] = {}
 
-    def push(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_obs: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        env_ids: np.ndarray,
-    ) -> list[Transitions]:
-        """Adds one transition to each stream in `env_ids` (distinct ids, one per row).
+    def push(self, batch: TransitionBatch) -> list[StoredRows]:
+        """Adds one transition to each stream in `batch.env_ids` (distinct ids, one per row).
 
         A pending window whose last next_obs differs from its stream's new obs belongs to an
         episode that was cut off unseen (e.g. the envs were reset by a new `fit`); it is
         completed as truncated first, so episodes never mix.
 
+        Args:
+            batch: Checked transitions, all valid (see `SequentialMemory.append`).
+
         Returns:
             The completed transitions, in groups to store in order.
         """
+        obs, actions, rewards, next_obs = batch.obs, batch.actions, batch.rewards, batch.next_obs
+        terminated, env_ids = batch.terminated, batch.env_ids
         self._ensure_streams(int(env_ids.max()) + 1, obs.shape[1:], obs.dtype)
         window = self._arrays
         completed = []
@@ -61,7 +60,7 @@ class NStepWindows:
         window["last_next_obs"][env_ids] = next_obs
         window["lengths"][env_ids] += 1
         lengths = window["lengths"][env_ids]
-        ended = terminated | truncated
+        ended = batch.done
         full = (lengths == self.n_step) & ~ended
         # An ended stream completes every pending start; a full one only its oldest.
         selected = ended[:, None] & (self._slots < lengths[:, None])
@@ -74,13 +73,13 @@ class NStepWindows:
         window["lengths"][env_ids[ended]] = 0
         return completed
 
-    def flush(self) -> list[Transitions]:
+    def flush(self) -> list[StoredRows]:
         """Completes every pending window as truncated; returns those transitions."""
         if not self._arrays:
             return []
         return self._cut(np.flatnonzero(self._arrays["lengths"]))
 
-    def _cut(self, streams: np.ndarray) -> list[Transitions]:
+    def _cut(self, streams: np.ndarray) -> list[StoredRows]:
         """Completes the whole windows of `streams` as truncated and empties them."""
         lengths = self._arrays["lengths"]
         selected = self._slots < lengths[streams, None]
@@ -90,7 +89,7 @@ class NStepWindows:
 
     def _complete(
         self, streams: np.ndarray, selected: np.ndarray, terminated: np.ndarray
-    ) -> list[Transitions]:
+    ) -> list[StoredRows]:
         """Builds the transitions from slot j to the newest, where selected[i, j] for streams[i]."""
         if not selected.any():
             return []

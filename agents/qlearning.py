@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from typing import Any
@@ -11,8 +10,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from agents.atomic import atomic_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver
+from agents.hyperparameters import check_int, check_number
+from agents.transitions import TransitionBatch
 
 #: Largest table the agent will allocate (states x actions), about 1 GiB of float64.
 MAX_TABLE_ENTRIES = 2**27
@@ -51,10 +53,12 @@ class QLearningAgent(Agent):
 
     Raises:
         TypeError: If the observation space is not Discrete or MultiDiscrete.
-        ValueError: If an argument is out of range or the table would be too large.
+        ValueError: If an argument is not a number of its kind (a string, None) or is out of
+            range (the message names it and what it must be), or the table would be too large.
     """
 
-    weights_filename = "table.npz"
+    #: The table and the current (decayed) epsilon; `get_config` gives the initial one.
+    state_attributes = ("table", "epsilon")
 
     def __init__(
         self,
@@ -73,17 +77,11 @@ class QLearningAgent(Agent):
         self._nvec, self._start = _space_layout(observation_space)
         # Row-major strides: the table row of a state, as np.ravel_multi_index would give it.
         self._strides = np.cumprod(np.r_[1, self._nvec[:0:-1]])[::-1]
-        checks = {
-            "nb_actions": (nb_actions, _is_int(nb_actions) and nb_actions >= 1, ">= 1"),
-            "learning_rate": (learning_rate, 0 < learning_rate <= 1, "in (0, 1]"),
-            "gamma": (gamma, 0 <= gamma <= 1, "in [0, 1]"),
-            "epsilon": (epsilon, 0 <= epsilon <= 1, "in [0, 1]"),
-            "epsilon_decay": (epsilon_decay, 0 < epsilon_decay <= 1, "in (0, 1]"),
-            "min_epsilon": (min_epsilon, 0 <= min_epsilon <= 1, "in [0, 1]"),
-        }
-        for name, (value, ok, expected) in checks.items():
-            if not ok:
-                raise ValueError(f"{name} must be {expected}, got {value!r}")
+        check_int("nb_actions", nb_actions, 1)
+        for name, value in {"learning_rate": learning_rate, "epsilon_decay": epsilon_decay}.items():
+            check_number(name, value, 0, 1, low_open=True)
+        for name, value in {"gamma": gamma, "epsilon": epsilon, "min_epsilon": min_epsilon}.items():
+            check_number(name, value, 0, 1)
         nb_states = int(np.prod(self._nvec))
         if nb_states * nb_actions > MAX_TABLE_ENTRIES:
             raise ValueError(
@@ -93,7 +91,8 @@ class QLearningAgent(Agent):
         self.nb_actions = int(nb_actions)
         self.learning_rate = float(learning_rate)
         self.gamma = float(gamma)
-        self.epsilon = float(epsilon)
+        self.initial_epsilon = float(epsilon)
+        self.epsilon = self.initial_epsilon
         self.epsilon_decay = float(epsilon_decay)
         self.min_epsilon = float(min_epsilon)
         self.initial_q = _check_initial_q(initial_q)
@@ -164,25 +163,16 @@ class QLearningAgent(Agent):
         random_actions = (draws[:, -1] * self.nb_actions).astype(np.int64)
         return np.where(draws[:, -2] < self.epsilon, random_actions, greedy)
 
-    def backward(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        rewards: np.ndarray,
-        next_obs: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        env_ids: np.ndarray | None = None,
-    ) -> dict[str, float]:
+    def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """One Q-learning update per transition of the batch.
 
         Returns:
             {"td_error": mean absolute TD error before the update}.
         """
-        states = self.state_index(obs)
-        next_values = self.table[self.state_index(next_obs)].max(axis=1)
-        targets = rewards + self.gamma * next_values * ~np.asarray(terminated, dtype=bool)
-        actions = np.asarray(actions)
+        states = self.state_index(batch.obs)
+        next_values = self.table[self.state_index(batch.next_obs)].max(axis=1)
+        targets = batch.rewards + self.gamma * next_values * ~batch.terminated
+        actions = batch.actions
         current = self.table[states, actions]
         td_errors = targets - current
         # Assignment, not np.add.at: two sub-envs updating one entry in a batch count once.
@@ -211,14 +201,17 @@ class QLearningAgent(Agent):
             )
 
     def get_config(self) -> dict[str, Any]:
-        """JSON-able constructor arguments (the observation space as a dict)."""
+        """JSON-able constructor arguments (the observation space as a dict).
+
+        `epsilon` is the constructor's; the current, decayed one is state (see `get_state`).
+        """
         initial_q = self.initial_q
         return {
             "observation_space": space_to_config(self.observation_space),
             "nb_actions": self.nb_actions,
             "learning_rate": self.learning_rate,
             "gamma": self.gamma,
-            "epsilon": self.epsilon,
+            "epsilon": self.initial_epsilon,
             "epsilon_decay": self.epsilon_decay,
             "min_epsilon": self.min_epsilon,
             "initial_q": initial_q if isinstance(initial_q, float) else list(initial_q),
@@ -255,15 +248,8 @@ class QLearningAgent(Agent):
         filepath = os.fspath(filepath)
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
-        directory = os.path.dirname(os.path.abspath(filepath))
-        fd, tmp = tempfile.mkstemp(prefix=".table-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                np.savez(file, table=self.table)
-            os.replace(tmp, filepath)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_file(filepath) as file:
+            np.savez(file, table=self.table)
 
     def load_weights(self, filepath: str) -> None:
         """Reads a table written by `save_weights`.
@@ -304,10 +290,6 @@ def _space_layout(space: spaces.Space) -> tuple[np.ndarray, np.ndarray]:
         f"QLearningAgent needs a Discrete or MultiDiscrete observation space, got {space}; "
         "image envs such as Blob-v0 need obs_type='coords' (or the DQNAgent)"
     )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _check_initial_q(initial_q: Any) -> float | tuple[float, float]:

@@ -1,9 +1,8 @@
-"""Saving a whole agent to a directory (JSON config plus weights file) and loading it back.
+"""Saved agents: `save_agent` (see `agents.saving`, which describes the format) and `load_agent`.
 
-A saved agent is a directory holding `agent.json`, `{"format_version": 1, "class": ...,
-"config": agent.get_config()}`, and the weights file the agent's class names in its
-`weights_filename` attribute (`table.npz` for Q-learning, `weights.weights.h5` for the DQN).
-No pickle: loading runs no code from the files.
+The class a saved agent names is found among those defined in the process
+(`agents.registry`) or, for the built-in ones, imported from a fixed table: loading never
+imports a module that a file names, and runs no code from the files (no pickle).
 """
 
 from __future__ import annotations
@@ -11,57 +10,24 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import shutil
-import tempfile
+import zipfile
+from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
-CONFIG_FILENAME = "agent.json"
+import numpy as np
 
-# Modules are imported only when their class is needed: loading a Q-learning agent must not
-# import TensorFlow.
-AGENT_CLASSES = {
-    "QLearningAgent": "agents.qlearning",
-    "DQNAgent": "agents.dqn",
-}
+from agents import registry
+from agents.npz import read_npz
+from agents.saving import CONFIG_FILENAME, FORMAT_VERSION, WEIGHTS_FILENAME, save_agent
 
-
-def save_agent(agent: Any, path: str | os.PathLike[str]) -> None:
-    """Saves `agent` (config and weights) to directory `path`, atomically.
-
-    The agent is written into a temporary sibling directory that then replaces `path`, so a
-    crash leaves either the old save or the new one. An existing `path` must be a saved agent
-    (or empty): anything else is refused rather than deleted.
-
-    Args:
-        agent: A `QLearningAgent` or `DQNAgent`.
-        path: The directory to write (parent directories are created).
-
-    Raises:
-        TypeError: If the agent's class is not one `load_agent` can rebuild.
-        FileExistsError: If `path` exists and is not a saved agent's directory.
-    """
-    name = type(agent).__name__
-    if name not in AGENT_CLASSES or _agent_class(name) is not type(agent):
-        raise TypeError(f"cannot save a {name}; saveable classes: {sorted(AGENT_CLASSES)}")
-    path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and not _replaceable(path):
-        raise FileExistsError(
-            f"{path} exists and is not a saved agent's directory; refusing to replace it"
-        )
-    document = {"format_version": FORMAT_VERSION, "class": name, "config": agent.get_config()}
-    text = json.dumps(document, indent=2, allow_nan=False)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}-", dir=parent)
-    try:
-        with open(os.path.join(staging, CONFIG_FILENAME), "w", encoding="utf-8") as file:
-            file.write(text)
-        agent.save_weights(os.path.join(staging, type(agent).weights_filename))
-        _swap_in(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+__all__ = [
+    "CONFIG_FILENAME",
+    "FORMAT_VERSION",
+    "WEIGHTS_FILENAME",
+    "agent_class",
+    "load_agent",
+    "save_agent",
+]
 
 
 def load_agent(path: str | os.PathLike[str]) -> Any:
@@ -75,18 +41,62 @@ def load_agent(path: str | os.PathLike[str]) -> Any:
 
     Raises:
         FileNotFoundError: If the directory, its `agent.json` or its weights file is missing.
-        ValueError: If `agent.json` is corrupt, of another format version or names an unknown
-            class, or if the config or the weights do not fit the agent.
+        ValueError: If `agent.json` is corrupt, of another format version or names a class
+            that is neither built in nor defined in this process, or if the config or the
+            weights do not fit the agent.
     """
-    path = os.path.abspath(os.fspath(path))
-    if not os.path.isdir(path):
+    path = Path(os.path.abspath(os.fspath(path)))
+    if not path.is_dir():
         raise FileNotFoundError(f"no saved agent directory at {path}")
-    config_path = os.path.join(path, CONFIG_FILENAME)
-    if not os.path.isfile(config_path):
+    config_path, weights_path = path / CONFIG_FILENAME, path / WEIGHTS_FILENAME
+    if not config_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved agent: it has no {CONFIG_FILENAME}")
+    document = _read_document(config_path)
+    cls = agent_class(document["class"], config_path)
+    if not weights_path.is_file():
+        raise FileNotFoundError(f"{path} has no weights file {WEIGHTS_FILENAME}")
     try:
-        with open(config_path, encoding="utf-8") as file:
-            document = json.load(file)
+        saved = read_npz(str(weights_path))
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{weights_path} is not a weights .npz file: {error}") from error
+    try:
+        agent = cls.from_config(document["config"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(
+            f"{config_path}: the config does not build a {cls.__name__}: {error}"
+        ) from error
+    agent.set_weights(_checked_weights(saved, agent.get_weights(), weights_path, cls.__name__))
+    return agent
+
+
+def agent_class(key: str, source: str | os.PathLike[str] = "the file") -> type:
+    """The agent class saved under `key` ("module.QualName"), without importing a named module.
+
+    Args:
+        key: The class's key, as `agents.registry.class_key` gives it.
+        source: Where the key was read, for the message.
+
+    Returns:
+        The class: one defined in this process, or a built-in one (its module imported now).
+
+    Raises:
+        ValueError: If no class of that key is defined and it is not a built-in one.
+    """
+    if registry.registered_class(key) is None and key in registry.BUILT_IN_AGENTS:
+        importlib.import_module(registry.BUILT_IN_AGENTS[key])
+    cls = registry.registered_class(key)
+    if cls is None:
+        raise ValueError(
+            f"{source} names an unknown agent class {key!r}: it is neither built in "
+            f"({sorted(registry.BUILT_IN_AGENTS)}) nor defined in this process; import the module "
+            f"that defines {key.rpartition('.')[2]} before loading"
+        )
+    return cls
+
+
+def _read_document(config_path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(config_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{config_path} is not valid JSON: {error}") from error
     if not isinstance(document, dict) or not {"format_version", "class", "config"} <= set(document):
@@ -99,49 +109,24 @@ def load_agent(path: str | os.PathLike[str]) -> Any:
             f"{config_path} has format_version {document['format_version']!r}; this version of "
             f"agents reads format_version {FORMAT_VERSION}"
         )
-    name = document["class"]
-    if name not in AGENT_CLASSES:
-        raise ValueError(
-            f"{config_path} names an unknown agent class {name!r}; known: {sorted(AGENT_CLASSES)}"
-        )
-    cls = _agent_class(name)
-    weights_path = os.path.join(path, cls.weights_filename)
-    if not os.path.isfile(weights_path):
-        raise FileNotFoundError(f"{path} has no weights file {cls.weights_filename}")
+    if not isinstance(document["class"], str):
+        raise ValueError(f"{config_path}: class must be a string, got {document['class']!r}")
     if not isinstance(document["config"], dict):
         raise ValueError(f"{config_path}: config must be an object, got {document['config']!r}")
-    try:
-        agent = cls.from_config(document["config"])
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{config_path}: the config does not build a {name}: {error}") from error
-    agent.load_weights(weights_path)
-    return agent
+    return document
 
 
-def _agent_class(name: str) -> Any:
-    return getattr(importlib.import_module(AGENT_CLASSES[name]), name)
-
-
-def _replaceable(path: str) -> bool:
-    """True for a saved agent's directory or an empty one: never delete anything else."""
-    return os.path.isdir(path) and (
-        not os.listdir(path) or os.path.isfile(os.path.join(path, CONFIG_FILENAME))
-    )
-
-
-def _swap_in(staging: str, path: str) -> None:
-    """Moves directory `staging` to `path`, setting any existing `path` aside until it's done."""
-    if not os.path.exists(path):
-        os.replace(staging, path)
-        return
-    # A directory cannot be os.replace'd onto a non-empty one: move the old one aside first.
-    aside = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}-old-", dir=os.path.dirname(path))
-    old = os.path.join(aside, "agent")
-    os.replace(path, old)
-    try:
-        os.replace(staging, path)
-    except BaseException:
-        os.replace(old, path)
-        os.rmdir(aside)
-        raise
-    shutil.rmtree(aside)
+def _checked_weights(
+    saved: dict[str, np.ndarray], own: list[np.ndarray], source: Path, name: str
+) -> list[np.ndarray]:
+    """The saved weights in order, checked against the freshly built agent's own."""
+    expected = [f"weight_{i:04d}" for i in range(len(own))]
+    if sorted(saved) != expected:
+        raise ValueError(f"{source} holds {len(saved)} weight arrays; this {name} has {len(own)}")
+    for key, array in zip(expected, own, strict=True):
+        if saved[key].shape != np.shape(array):
+            raise ValueError(
+                f"{source}: {key} has shape {saved[key].shape}; this {name} needs shape "
+                f"{np.shape(array)}"
+            )
+    return [saved[key] for key in expected]

@@ -15,14 +15,13 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from callbacks.evaluation import PeriodicEvaluation
     from callbacks.loggers import FileLogger, TrainEpisodeLogger, TrainIntervalLogger
     from callbacks.periodic_checkpoint import PeriodicCheckpoint
-    from callbacks.signals import Interrupted, StopOnSignal
+    from callbacks.signals import StopOnSignal
     from callbacks.stopping import StopOnRewardThreshold
     from callbacks.tensorboard import ModifiedTensorBoard
     from callbacks.visualizer import Visualizer
 
 __all__ = [
     "FileLogger",
-    "Interrupted",
     "ModelIntervalCheckpoint",
     "ModifiedTensorBoard",
     "PeriodicCheckpoint",
@@ -36,7 +35,6 @@ __all__ = [
 
 _MODULES = {
     "FileLogger": "callbacks.loggers",
-    "Interrupted": "callbacks.signals",
     "ModelIntervalCheckpoint": "callbacks.checkpoint",
     "ModifiedTensorBoard": "callbacks.tensorboard",
     "PeriodicCheckpoint": "callbacks.periodic_checkpoint",

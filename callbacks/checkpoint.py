@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import string
-import uuid
 from pathlib import Path
 
 import keras
+
+from agents.atomic import atomic_path
 
 _FIELDS = ("step", "episode")
 
@@ -71,17 +72,13 @@ def _save_atomically(agent: object, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp_path = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    try:
+    with atomic_path(path) as temp_path:
         agent.save_weights(str(temp_path), overwrite=True)
         if not temp_path.exists():
             raise FileNotFoundError(
                 f"{type(agent).__name__}.save_weights({str(temp_path)!r}) wrote no file there; "
                 "checkpoints need save_weights to write exactly the path it is given"
             )
-        os.replace(temp_path, path)
-    finally:
-        temp_path.unlink(missing_ok=True)
 
 
 def _check_template(filepath: str) -> None:

@@ -7,13 +7,13 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
 
 import keras
 
+from agents.atomic import atomic_file
 from callbacks._logs import json_ready, scalar_or_none
 
 _EPISODE_KEYS = ("episode_reward", "nb_episode_steps", "nb_steps")
@@ -256,16 +256,8 @@ class FileLogger(keras.callbacks.Callback):
         """Rewrites the CSV file with a wider header, atomically."""
         with self.filepath.open(newline="") as file:
             rows = list(csv.DictReader(file))
-        handle, temp_path = tempfile.mkstemp(
-            dir=self.filepath.parent, prefix=f".{self.filepath.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames, restval="")
-                writer.writeheader()
-                writer.writerows(rows)
-            os.replace(temp_path, self.filepath)
-        except BaseException:
-            os.unlink(temp_path)
-            raise
+        with atomic_file(self.filepath, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
         self._fieldnames = fieldnames

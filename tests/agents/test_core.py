@@ -27,8 +27,8 @@ class AlwaysRight(Agent):
     def forward(self, obs):
         return np.ones(len(obs), dtype=np.int64)
 
-    def backward(self, obs, actions, rewards, next_obs, terminated, truncated, env_ids):
-        self.transitions.append((obs, actions, rewards, next_obs, terminated, truncated, env_ids))
+    def backward(self, batch):
+        self.transitions.append(batch)
         return {"loss": float(self.step)}
 
     def end_episode(self, env_index):
@@ -145,8 +145,8 @@ def test_nb_max_episode_steps_truncates():
     agent = AlwaysLeft()
     history = agent.fit(Corridor(5), nb_episodes=2, nb_max_episode_steps=7, verbose=0)
     assert history.history["nb_episode_steps"] == [7, 7]
-    truncated = np.concatenate([t[5] for t in agent.transitions])
-    terminated = np.concatenate([t[4] for t in agent.transitions])
+    truncated = np.concatenate([batch.truncated for batch in agent.transitions])
+    terminated = np.concatenate([batch.terminated for batch in agent.transitions])
     assert truncated.sum() == 2 and not terminated.any()
 
 
@@ -158,8 +158,8 @@ def test_vector_env_drops_autoreset_rows_and_reports_env_ids():
     # NEXT_STEP autoreset: the step after an episode's end is a reset, not a transition.
     rows = [
         (int(env_id), int(obs.argmax()), int(nxt.argmax()))
-        for t in agent.transitions
-        for obs, nxt, env_id in zip(t[0], t[3], t[6], strict=True)
+        for batch in agent.transitions
+        for obs, nxt, env_id in zip(batch.obs, batch.next_obs, batch.env_ids, strict=True)
     ]
     assert rows == [
         (0, 1, 2), (1, 0, 1),
@@ -171,6 +171,7 @@ def test_vector_env_drops_autoreset_rows_and_reports_env_ids():
         (0, 1, 2), (1, 2, 3),
     ]  # fmt: skip
     assert agent.step == 11
+    assert all(batch.valid.all() for batch in agent.transitions)
 
 
 def test_test_runs_the_requested_episodes_without_learning():
@@ -204,12 +205,81 @@ def test_fit_before_compile_is_refused():
 
 def test_keyboard_interrupt_ends_the_run_cleanly():
     class Interrupting(AlwaysRight):
-        def backward(self, *transition):
+        def backward(self, batch):
             if self.step == 3:
                 raise KeyboardInterrupt
-            return super().backward(*transition)
+            return super().backward(batch)
 
     recorder = Recorder()
     agent = Interrupting()
     agent.fit(Corridor(3), nb_steps=100, callbacks=[recorder], verbose=0)
     assert agent.interrupted and recorder.calls[-1] == ("train_end",)
+
+
+class CountingVectorEnv(gymnasium.vector.SyncVectorEnv):
+    """A sync vector env that counts its batched `step` calls."""
+
+    def __init__(self, env_fns):
+        super().__init__(env_fns)
+        self.steps = 0
+
+    def step(self, actions):
+        self.steps += 1
+        return super().step(actions)
+
+
+class ActionRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_action_begin(self, action, logs=None):
+        self.calls.append(("action_begin", np.asarray(action).tolist()))
+
+    def on_action_end(self, action, logs=None):
+        self.calls.append(("action_end", np.asarray(action).tolist()))
+
+
+def staggered_corridors() -> CountingVectorEnv:
+    """Two sub-envs whose episodes (2 and 3 steps) end, and autoreset, at different steps."""
+    return CountingVectorEnv([lambda: Corridor(4, start=1), lambda: Corridor(4)])
+
+
+def test_step_begin_and_end_pair_on_a_vector_env_across_autoresets():
+    recorder = Recorder()
+    AlwaysRight().fit(staggered_corridors(), nb_episodes=4, callbacks=[recorder], verbose=0)
+    begins = [call[1] for call in recorder.calls if call[0] == "step_begin"]
+    ends = [call[1] for call in recorder.calls if call[0] == "step_end"]
+    assert begins == ends == list(range(11))
+
+
+def test_action_hooks_are_called_once_per_batched_env_step_with_the_actions():
+    env, recorder = staggered_corridors(), ActionRecorder()
+    AlwaysRight().fit(env, nb_episodes=4, callbacks=[recorder], verbose=0)
+    assert recorder.calls == [("action_begin", [1, 1]), ("action_end", [1, 1])] * env.steps
+    assert env.steps == 7
+
+
+def test_an_episode_budget_ends_every_episode_that_finishes_in_the_last_step():
+    env = gymnasium.vector.SyncVectorEnv([lambda: Corridor(3)] * 3)
+    agent, recorder = AlwaysRight(), Recorder()
+    history = agent.fit(env, nb_episodes=2, callbacks=[recorder], verbose=0)
+    # All three episodes end on the second batched step: all are counted and ended.
+    assert (agent.step, agent.episode, agent.episodes_ended) == (6, 3, [0, 1, 2])
+    assert [call[1] for call in recorder.calls if call[0] == "episode_end"] == [0, 1, 2]
+    assert history.history["nb_steps"] == [6, 6, 6]
+    history = agent.test(env, nb_episodes=1, verbose=0)
+    assert history.history["nb_episode_steps"] == [2, 2, 2]
+
+
+def test_a_test_run_inside_fit_leaves_fit_training():
+    class TestsAfterTheFirstEpisode(keras.callbacks.Callback):
+        def on_episode_end(self, episode, logs=None):
+            if episode == 0:
+                self.model.test(Corridor(3), nb_episodes=1, verbose=0)
+
+    agent = AlwaysRight()
+    env = Corridor(3)
+    agent.fit(env, nb_steps=6, callbacks=[TestsAfterTheFirstEpisode()], verbose=0)
+    assert (agent.step, agent.episode, sum(map(len, agent.transitions))) == (6, 3, 6)
+    assert not agent.training and agent.env is None

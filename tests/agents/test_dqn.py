@@ -9,7 +9,8 @@ import pytest
 
 from agents.dqn import DQNAgent
 from agents.memory import PrioritizedMemory, SequentialMemory
-from agents.policy import EpsGreedyQPolicy
+from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+from agents.transitions import TransitionBatch
 from tests.agents.toy_envs import Corridor
 
 GAMMA = 0.9
@@ -137,8 +138,8 @@ def test_soft_target_update_moves_by_tau():
 def test_terminated_does_not_bootstrap_and_truncated_does():
     memory = SequentialMemory(10, gamma=GAMMA)
     obs = np.eye(5, dtype=np.float32)
-    memory.append(obs[0], 1, 0.0, obs[1], True, False)
-    memory.append(obs[1], 1, 0.0, obs[2], False, True)
+    memory.append(TransitionBatch.single(obs[0], 1, 0.0, obs[1], True, False))
+    memory.append(TransitionBatch.single(obs[1], 1, 0.0, obs[2], False, True))
     rng = np.random.default_rng(0)
     discounts = {}
     for _ in range(25):
@@ -175,10 +176,7 @@ def test_rewards_are_clipped_as_they_are_stored_before_n_step_sums():
     agent = make_agent(memory=SequentialMemory(10, n_step=2, gamma=GAMMA), reward_clip=5.0)
     obs = np.eye(5, dtype=np.float32)
     for k, (reward, terminated) in enumerate([(-300.0, False), (2.0, False), (25.0, True)]):
-        agent.backward(
-            obs[k : k + 1], np.array([0]), np.array([reward]), obs[k + 1 : k + 2],
-            np.array([terminated]), np.array([False]), np.array([0]),
-        )  # fmt: skip
+        agent.backward(TransitionBatch.single(obs[k], 0, reward, obs[k + 1], terminated, False))
     rewards = {}
     for _ in range(30):
         batch = agent.memory.sample(2, np.random.default_rng(len(rewards)))
@@ -258,3 +256,59 @@ def test_bad_input_gets_clear_errors(tmp_path):
     corrupt.write_bytes(b"not an h5 file")
     with pytest.raises(ValueError, match="cannot load"):
         agent.load_weights(str(corrupt))
+
+
+def test_an_annealed_test_policy_acts_with_its_test_value():
+    test_policy = LinearAnnealedPolicy(
+        EpsGreedyQPolicy(), value_max=1.0, value_min=0.5, value_test=0.0, nb_steps=100
+    )
+    agent = make_agent(test_policy=test_policy)
+    eps_seen = []
+    probe = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: eps_seen.append(test_policy.inner_policy.eps)
+    )
+    agent.test(Corridor(5), nb_episodes=1, nb_max_episode_steps=5, callbacks=[probe], verbose=0)
+    agent.fit(Corridor(5), nb_steps=60, verbose=0, seed=0)
+    agent.test(Corridor(5), nb_episodes=1, nb_max_episode_steps=5, callbacks=[probe], verbose=0)
+    assert len(eps_seen) >= 2 and set(eps_seen) == {0.0}
+    assert test_policy.metrics == {"eps": 0.0}
+
+
+def test_one_annealed_policy_for_both_anneals_in_fit_and_uses_its_test_value_in_test():
+    policy = LinearAnnealedPolicy(
+        EpsGreedyQPolicy(), value_max=1.0, value_min=0.5, value_test=0.0, nb_steps=100
+    )
+    agent = make_agent(policy=policy, test_policy=policy)
+    eps_seen = []
+    probe = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: eps_seen.append(policy.inner_policy.eps)
+    )
+    agent.fit(Corridor(5), nb_steps=50, callbacks=[probe], verbose=0, seed=0)
+    assert eps_seen[-1] == pytest.approx(1.0 - 0.5 * 49 / 100)
+    eps_seen.clear()
+    agent.test(Corridor(5), nb_episodes=1, nb_max_episode_steps=5, callbacks=[probe], verbose=0)
+    assert set(eps_seen) == {0.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("nb_actions", None, "integer >= 1"),
+        ("nb_actions", 2.5, "integer >= 1"),
+        ("gamma", "0.9", r"number in \[0, 1\]"),
+        ("gamma", None, r"number in \[0, 1\]"),
+        ("batch_size", "32", "integer >= 1"),
+        ("batch_size", 32.5, "integer >= 1"),
+        ("nb_steps_warmup", None, "integer >= 0"),
+        ("train_interval", "4", r"number in \(0, inf\)"),
+        ("target_model_update", None, r"number in \(0, inf\)"),
+        ("delta_clip", "1", r"number in \(0, inf\]"),
+        ("reward_scale", None, r"number in \(0, inf\)"),
+        ("reward_clip", "5", r"number in \(0, inf\]"),
+        ("gamma", True, r"number in \[0, 1\]"),
+    ],
+)
+def test_a_non_numeric_hyperparameter_gets_a_value_error_naming_it(name, value, expected):
+    arguments = {"nb_actions": 2, "gamma": GAMMA, name: value}
+    with pytest.raises(ValueError, match=f"{name} must be an? {expected}, got {value!r}"):
+        DQNAgent(dense_model(), memory=SequentialMemory(10, gamma=GAMMA), **arguments)

@@ -9,11 +9,17 @@ from hypothesis import strategies as st
 
 from agents.memory import Batch, PrioritizedMemory, SequentialMemory, memory_from_config
 from agents.schedules import LinearSchedule
+from agents.transitions import TransitionBatch
 
 
 def o(value: int) -> np.ndarray:
     """A tiny uint8 observation that names its state."""
     return np.array([value], dtype=np.uint8)
+
+
+def append_one(memory: SequentialMemory, *transition) -> None:
+    """Appends one transition (obs, action, reward, next_obs, terminated, truncated)."""
+    memory.append(TransitionBatch.single(*transition))
 
 
 def stored(memory: SequentialMemory) -> dict[str, list]:
@@ -30,7 +36,7 @@ def stored(memory: SequentialMemory) -> dict[str, list]:
 def fill(memory: SequentialMemory, count: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     for t in range(count):
-        memory.append(o(t % 200), t % 4, float(rng.normal()), o(t % 200 + 1), False, False)
+        append_one(memory, o(t % 200), t % 4, float(rng.normal()), o(t % 200 + 1), False, False)
 
 
 # --- n-step returns -------------------------------------------------------------------------
@@ -41,15 +47,15 @@ def test_n_step_targets_match_a_hand_computed_trajectory(memory_class):
     memory = memory_class(100, n_step=3, gamma=0.5)
     # Episode A: 4 steps, terminated.
     for t, reward in enumerate([1, 2, 4, 8]):
-        memory.append(o(t), t, reward, o(t + 1), t == 3, False)
+        append_one(memory, o(t), t, reward, o(t + 1), t == 3, False)
     # Episode B: 2 steps (shorter than n), truncated: its window must not reach into A.
-    memory.append(o(10), 0, 16, o(11), False, False)
-    memory.append(o(11), 0, 32, o(12), False, True)
+    append_one(memory, o(10), 0, 16, o(11), False, False)
+    append_one(memory, o(11), 0, 32, o(12), False, True)
     # Episode C: one step both terminated and truncated: termination wins (no bootstrap).
-    memory.append(o(20), 0, 64, o(21), True, True)
+    append_one(memory, o(20), 0, 64, o(21), True, True)
     # Episode D: 4 steps, still running when flushed.
     for t in range(4):
-        memory.append(o(30 + t), 0, 1, o(31 + t), False, False)
+        append_one(memory, o(30 + t), 0, 1, o(31 + t), False, False)
     memory.flush()
     expected = [
         # (obs, n-step reward, next_obs, discount)
@@ -74,9 +80,9 @@ def test_n_step_targets_match_a_hand_computed_trajectory(memory_class):
 
 def test_one_step_discounts_are_gamma_zero_at_termination_and_gamma_at_truncation():
     memory = SequentialMemory(10, gamma=0.9)
-    memory.append(o(0), 0, 1.0, o(1), False, False)
-    memory.append(o(1), 0, 1.0, o(2), True, False)
-    memory.append(o(5), 0, 1.0, o(6), False, True)
+    append_one(memory, o(0), 0, 1.0, o(1), False, False)
+    append_one(memory, o(1), 0, 1.0, o(2), True, False)
+    append_one(memory, o(5), 0, 1.0, o(6), False, True)
     assert stored(memory)["discounts"] == pytest.approx([0.9, 0.0, 0.9])
 
 
@@ -86,14 +92,16 @@ def test_vector_env_streams_are_never_mixed_and_rows_may_be_left_out():
 
     def step(obs, rewards, terminated=no, truncated=no, env_ids=None):
         obs = np.array(obs)
-        memory.append_batch(
-            obs[:, None].astype(np.uint8),
-            np.zeros(len(obs), dtype=np.int64),
-            np.array(rewards, dtype=np.float64),
-            (obs[:, None] + 1).astype(np.uint8),
-            np.asarray(terminated),
-            np.asarray(truncated),
-            env_ids,
+        memory.append(
+            TransitionBatch(
+                obs[:, None].astype(np.uint8),
+                np.zeros(len(obs), dtype=np.int64),
+                np.array(rewards, dtype=np.float64),
+                (obs[:, None] + 1).astype(np.uint8),
+                np.asarray(terminated),
+                np.asarray(truncated),
+                env_ids,
+            )
         )
 
     step([0, 100], [1, 10])
@@ -111,10 +119,10 @@ def test_vector_env_streams_are_never_mixed_and_rows_may_be_left_out():
 
 def test_a_stream_restarted_without_an_episode_end_is_stored_as_truncated_first():
     memory = SequentialMemory(100, n_step=3, gamma=0.5)
-    memory.append(o(0), 0, 1.0, o(1), False, False)
-    memory.append(o(1), 0, 2.0, o(2), False, False)
+    append_one(memory, o(0), 0, 1.0, o(1), False, False)
+    append_one(memory, o(1), 0, 2.0, o(2), False, False)
     assert len(memory) == 0
-    memory.append(o(50), 0, 4.0, o(51), False, False)  # not o(2): the env was reset unseen
+    append_one(memory, o(50), 0, 4.0, o(51), False, False)  # not o(2): the env was reset unseen
     rows = stored(memory)
     assert rows["obs"] == [0, 1]
     assert rows["rewards"] == [2.0, 2.0]
@@ -148,7 +156,7 @@ def test_sample_returns_a_batch_of_the_documented_dtypes():
 def test_a_50000_transition_blob_memory_stays_uint8_and_about_30_mb():
     memory = SequentialMemory(50_000)
     frame = np.random.default_rng(0).integers(0, 256, (10, 10, 3), dtype=np.uint8)
-    memory.append(frame, 3, -1.0, frame, False, False)
+    append_one(memory, frame, 3, -1.0, frame, False, False)
     assert memory.nbytes < 32_000_000  # 2 x 50,000 x 300 bytes of pixels + small fields
     batch = memory.sample(1)
     assert batch.obs.dtype == np.uint8
@@ -224,13 +232,15 @@ def run_episodes(memory: SequentialMemory, seed: int, steps: int) -> None:
     for _ in range(steps):
         next_states = rng.integers(0, 50, 2)
         ended = rng.random(2) < 0.2
-        memory.append_batch(
-            states[:, None].astype(np.uint8),
-            rng.integers(0, 4, 2),
-            rng.normal(size=2),
-            next_states[:, None].astype(np.uint8),
-            ended & (rng.random(2) < 0.5),
-            ended,
+        memory.append(
+            TransitionBatch(
+                states[:, None].astype(np.uint8),
+                rng.integers(0, 4, 2),
+                rng.normal(size=2),
+                next_states[:, None].astype(np.uint8),
+                ended & (rng.random(2) < 0.5),
+                ended,
+            )
         )
         states = np.where(ended, rng.integers(100, 150, 2), next_states)
         if isinstance(memory, PrioritizedMemory) and len(memory) >= 8:
@@ -355,24 +365,45 @@ def test_sampling_an_empty_memory_or_more_than_stored_raises(memory_class):
 
 def test_transitions_unlike_the_first_raise():
     memory = SequentialMemory(10)
-    memory.append(np.zeros((10, 10, 3), np.uint8), 0, 0.0, np.zeros((10, 10, 3), np.uint8), 0, 0)
+    append_one(
+        memory, np.zeros((10, 10, 3), np.uint8), 0, 0.0, np.zeros((10, 10, 3), np.uint8), 0, 0
+    )
     with pytest.raises(
-        ValueError, match=r"shape \(5, 5, 3\) per transition, expected \(10, 10, 3\)"
+        ValueError, match=r"obs has shape \(1, 5, 5, 3\), expected \(1, 10, 10, 3\)"
     ):
-        memory.append(np.zeros((5, 5, 3), np.uint8), 0, 0.0, np.zeros((5, 5, 3), np.uint8), 0, 0)
+        append_one(
+            memory, np.zeros((5, 5, 3), np.uint8), 0, 0.0, np.zeros((5, 5, 3), np.uint8), 0, 0
+        )
     with pytest.raises(TypeError, match="dtype float64, expected uint8"):
-        memory.append(np.zeros((10, 10, 3)), 0, 0.0, np.zeros((10, 10, 3)), False, False)
+        append_one(memory, np.zeros((10, 10, 3)), 0, 0.0, np.zeros((10, 10, 3)), False, False)
     frame = np.zeros((10, 10, 3), np.uint8)
     with pytest.raises(TypeError, match="actions must be"):
-        memory.append(frame, 1.5, 0.0, frame, False, False)
+        append_one(memory, frame, 1.5, 0.0, frame, False, False)
     with pytest.raises(ValueError, match="rewards must be finite"):
-        memory.append(frame, 1, np.nan, frame, False, False)
+        append_one(memory, frame, 1, np.nan, frame, False, False)
     with pytest.raises(ValueError, match="env_ids must be distinct"):
-        memory.append_batch(
+        memory.append(TransitionBatch(
             np.stack([frame, frame]), [0, 1], [0.0, 0.0], np.stack([frame, frame]),
             [False, False], [False, False], env_ids=[1, 1],
-        )  # fmt: skip
+        ))  # fmt: skip
     assert len(memory) == 1
+
+
+def test_a_batch_size_mismatch_names_the_shapes_given_and_expected():
+    memory = SequentialMemory(10)
+    no = np.zeros(4, dtype=bool)
+    with pytest.raises(ValueError, match=r"next_obs has shape \(3, 5\), expected \(4, 5\)"):
+        memory.append(
+            TransitionBatch(
+                np.zeros((4, 5)), np.zeros(4, np.int64), np.zeros(4), np.zeros((3, 5)), no, no
+            )
+        )
+    with pytest.raises(ValueError, match=r"terminated has shape \(3,\), expected \(4,\)"):
+        memory.append(
+            TransitionBatch(
+                np.zeros((4, 5)), np.zeros(4, np.int64), np.zeros(4), np.zeros((4, 5)), no[:3], no
+            )
+        )
 
 
 def test_memory_from_config_rejects_unknown_classes():
@@ -389,7 +420,7 @@ def reference_n_step(episodes, n_step, gamma):
     for transitions, terminated in episodes:
         for t, (obs, action, _, _) in enumerate(transitions):
             window = transitions[t : t + n_step]
-            reward = sum(gamma**i * r for i, (_, _, r, _) in enumerate(window))
+            reward = sum(gamma**i * float(r) for i, (_, _, r, _) in enumerate(window))
             reached_end = t + len(window) == len(transitions)
             discount = 0.0 if terminated and reached_end else gamma ** len(window)
             rows.append((obs, action, np.float32(reward), window[-1][3], np.float32(discount)))
@@ -428,14 +459,16 @@ def test_n_step_windows_match_a_per_episode_reference(n_step, gamma, num_envs, s
             if ended:
                 finished.append((episodes[e], terminated))
                 episodes[e], state[e] = [], next(ids)
-        memory.append_batch(
-            np.array(obs)[:, None],
-            np.array(env_ids),
-            np.array(rewards),
-            np.array(next_obs)[:, None],
-            np.array(terms),
-            np.array(ends) & ~np.array(terms),
-            np.array(env_ids),
+        memory.append(
+            TransitionBatch(
+                np.array(obs)[:, None],
+                np.array(env_ids),
+                np.array(rewards),
+                np.array(next_obs)[:, None],
+                np.array(terms),
+                np.array(ends) & ~np.array(terms),
+                np.array(env_ids),
+            )
         )
     memory.flush()
     finished += [(episode, False) for episode in episodes if episode]

@@ -12,6 +12,7 @@ from gymnasium import spaces
 import blobenv  # noqa: F401  (registers Blob-v0)
 from agents.evaluation import evaluate
 from agents.qlearning import QLearningAgent, space_from_config, space_to_config
+from agents.transitions import TransitionBatch
 
 BLOB_COORDS = spaces.MultiDiscrete([19] * 4)
 
@@ -90,14 +91,25 @@ def test_epsilon_decays_once_per_episode_down_to_its_floor():
     assert agent.epsilon == 0.1
 
 
+def test_config_gives_the_constructors_epsilon_not_the_decayed_one():
+    agent = QLearningAgent(spaces.Discrete(3), 2, epsilon=0.5, epsilon_decay=0.5)
+    agent.end_episode(0)
+    assert agent.epsilon == 0.25
+    assert agent.get_config()["epsilon"] == 0.5
+    assert QLearningAgent.from_config(agent.get_config()).epsilon == 0.5
+    values, _ = agent.get_state()
+    assert values["epsilon"] == 0.25  # the current epsilon is state
+
+
 def test_terminated_transition_does_not_bootstrap_and_truncated_does():
     agent = QLearningAgent(spaces.Discrete(3), 2, learning_rate=0.5, gamma=0.9)
     agent.table[:] = [[0.0, 0.0], [4.0, 10.0], [0.0, 0.0]]
     obs, actions = np.array([0, 2]), np.array([1, 0])
-    metrics = agent.backward(
+    batch = TransitionBatch(
         obs, actions, np.array([1.0, 1.0]), np.array([1, 1]),
         terminated=np.array([True, False]), truncated=np.array([False, True]),
     )  # fmt: skip
+    metrics = agent.backward(batch)
     # Row 0 terminated: target 1. Row 1 truncated: target 1 + 0.9 * max(4, 10) = 10.
     assert agent.table[0, 1] == pytest.approx(0.5 * 1.0)
     assert agent.table[2, 0] == pytest.approx(0.5 * 10.0)
@@ -152,6 +164,13 @@ def test_non_discrete_observation_space_is_refused():
         {"epsilon_decay": 0.0},
         {"initial_q": (0.0, -5.0)},
         {"initial_q": "tutorial"},
+        {"nb_actions": None},
+        {"learning_rate": "0.1"},
+        {"gamma": None},
+        {"epsilon": "0.2"},
+        {"epsilon_decay": None},
+        {"min_epsilon": "0"},
+        {"epsilon": True},
     ],
 )
 def test_invalid_hyperparameters_are_refused(kwargs):

@@ -1,5 +1,7 @@
 """A stand-in agent and a driver that calls callback hooks exactly as the agent protocol says.
 
+The protocol is `agents.callback_list`'s, for a single env (a batch of one sub-env).
+
 Lets the callback tests run without a learning agent: episodes have fixed lengths and rewards,
 and "training" starts after a warm-up, producing known loss / mean_q values.
 """
@@ -81,9 +83,10 @@ def run(agent, callbacks, lengths, mode="train", nb_steps=None, nb_episodes=None
     def call(name, *args):
         for cb in callbacks:
             hook = getattr(cb, name, None)
-            if hook is None:
+            if hook is None and name in _FALLBACKS:
                 hook = getattr(cb, _FALLBACKS[name])
-            hook(*args)
+            if hook is not None:
+                hook(*args)
 
     training = mode == "train"
     agent.training, agent.stop_training, agent.env = training, False, agent.run_env
@@ -108,6 +111,9 @@ def _episodes(agent, call, lengths, training, all_logs):
         for t in range(length):
             step = agent.step if training else run_steps
             call("on_step_begin", step, {})
+            actions = np.array([t % 9])
+            call("on_action_begin", actions, {})
+            call("on_action_end", actions, {})
             reward = episode_reward(episode, length) - total if t == length - 1 else -1.0
             total += reward
             metrics = agent.metrics_at(step) if training and step >= agent.warmup else {}

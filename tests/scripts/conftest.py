@@ -1,11 +1,13 @@
-"""Shared fixtures: running a script as a subprocess, and one tiny trained agent per session."""
+"""Shared fixtures: running or loading a script, and one tiny trained agent per session."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -28,6 +30,14 @@ def run_script(name: str, *args: str, cwd: Path, timeout: float = 240):
         text=True,
         timeout=timeout,
     )
+
+
+def load_script(name: str) -> ModuleType:
+    """Imports scripts/<name>.py as a module, for its `main` (scripts are files, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"script_{name}", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

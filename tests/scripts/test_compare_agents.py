@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from agents.comparison import ABLATION, CompareConfig
-from scripts import compare_agents
-from tests.scripts.conftest import run_script
+from tests.scripts.conftest import load_script, run_script
+
+compare_agents = load_script("compare_agents")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from scripts import soak
+from callbacks.resources import resident_bytes
+from tests.scripts.conftest import load_script
+
+soak = load_script("soak")
 
 
 def sample(step: int, rss: float, replay: int | None, limit: int | None = 100, events: int = 0):
@@ -47,7 +50,7 @@ def test_a_memory_that_never_filled_gives_no_growth_figure():
 
 
 def test_resident_memory_is_read_from_proc():
-    rss, source = soak.resident_bytes()
+    rss, source = resident_bytes()
     assert source == "statm" and 10 * 2**20 < rss < 64 * 2**30
 
 

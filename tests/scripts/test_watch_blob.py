@@ -11,11 +11,11 @@ import pytest
 import agents
 from agents.evaluation import evaluate
 from agents.qlearning import QLearningAgent
-from scripts import watch_blob
-from scripts.watch_blob import Screen, human_action, play
-from tests.scripts.conftest import run_script
+from blobenv import viewer
+from blobenv.viewer import Screen, play
+from tests.scripts.conftest import load_script, run_script
 
-KEYS = gymnasium.make("Blob-v0").unwrapped.get_keys_to_action()
+watch_blob = load_script("watch_blob")
 
 
 def saved_agent(tiny_run) -> str:
@@ -44,7 +44,7 @@ def test_gif_recording_holds_one_frame_per_step_plus_each_first_frame(qlearning_
     assert done.returncode == 0, done.stderr
     lengths = greedy_lengths(qlearning_agent, [3, 4], size=4, obs_type="coords")
     frames = iio.imread(tmp_path / "out.gif", index=None)
-    height, width = 4 * 6 + watch_blob.HUD_HEIGHT, watch_blob.MIN_WIDTH
+    height, width = 4 * 6 + viewer.HUD_HEIGHT, viewer.MIN_WIDTH
     assert frames.shape == (sum(lengths) + 2, height, width, 3)
     assert "episode 2: return" in done.stdout and f"in {lengths[1]} steps" in done.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["out.gif"]  # no temporary file left
@@ -75,36 +75,6 @@ def test_window_shows_frames_until_escape_or_close(tiny_run):
         assert play(env, screen, watch_blob.agent_policy(agent), episodes=0, seed=0) == []
         screen.close()
     env.close()
-
-
-class ActionLog(gymnasium.Wrapper):
-    def __init__(self, env):
-        super().__init__(env)
-        self.actions = []
-
-    def step(self, action):
-        self.actions.append(action)
-        return self.env.step(action)
-
-
-def test_a_person_plays_with_the_envs_keys():
-    env = ActionLog(gymnasium.make("Blob-v0", render_mode="rgb_array", cell_px=4))
-    screen = Screen(10, 4, window=True, fps=None, title="test")
-    for key in (pygame.K_d, pygame.K_x, pygame.K_s):  # right, a key that means nothing, down
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key))
-        pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key))
-    pygame.event.post(pygame.event.Event(pygame.QUIT))
-    assert play(env, screen, None, episodes=1, seed=5) == []
-    screen.close()
-    assert env.actions == [KEYS[("d",)], KEYS[("s",)]]
-
-
-def test_human_keys_follow_the_envs_mapping():
-    assert human_action([ord("w")], KEYS) == 7
-    assert human_action([ord("w"), ord("d")], KEYS) == 3  # held together: the diagonal
-    assert human_action([ord("x"), ord("d")], KEYS) == 4  # unknown combination: the last key
-    assert human_action([ord(" ")], KEYS) == 8
-    assert human_action([ord("x")], KEYS) is None
 
 
 @pytest.mark.parametrize(

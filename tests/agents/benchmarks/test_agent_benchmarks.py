@@ -1,0 +1,73 @@
+"""Each agent benchmark of scripts/bench.py reports its metrics, all positive, with targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents import presets
+from agents.benchmarks import dqn, replay
+from agents.benchmarks.measure import markdown_table
+
+BENCHMARKS = {
+    "tutorial": dqn.bench_tutorial,
+    "default": dqn.bench_default,
+    "sampling": replay.bench_sampling,
+    "xla": dqn.bench_xla,
+    "memory": replay.bench_memory,
+}
+
+
+def expected_metrics(name: str) -> set[str]:
+    """The metrics that agent benchmark `name` reports."""
+    config = presets.config("dqn", "Blob-v0")
+    network, num_envs = config.network, config.num_envs
+    ratios = {"agent / tutorial loop", "agent / tutorial loop (CPU time)"}
+    others = {f"DQNAgent.fit {network} num_envs={n}" for n in {1, 8} - {num_envs}}
+    return {
+        "tutorial": {"DQNAgent.fit tutorial_cnn", "tutorial loop tutorial_cnn", *ratios},
+        "default": {
+            f"DQNAgent.fit {network} num_envs={num_envs} (default)",
+            *others,
+            f"tutorial loop {network}",
+            *ratios,
+        },
+        "sampling": {
+            "SequentialMemory batches of 64/s",
+            "PrioritizedMemory batches of 64/s",
+            "PrioritizedMemory time / SequentialMemory time",
+        },
+        "xla": {
+            f"{net} {what}"
+            for net in ("tutorial_cnn", network)
+            for what in (
+                "train step, XLA",
+                "train step, no XLA",
+                "XLA / no XLA",
+                "XLA / no XLA (CPU time)",
+            )
+        },  # fmt: skip
+        "memory": {
+            "SequentialMemory of 2,000 Blob transitions",
+            "peak resident memory of this process",
+        },
+    }[name]
+
+
+TARGETS = {
+    ("tutorial", "agent / tutorial loop"): ">= 5",
+    ("sampling", "PrioritizedMemory time / SequentialMemory time"): "<= 3",
+}
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_agent_benchmark_reports_positive_figures_in_a_table(name, tiny):
+    rows = BENCHMARKS[name](0.01)
+    results = [row._asdict() for row in rows]
+    assert {r["benchmark"] for r in results} == {name}
+    assert {r["metric"] for r in results} == expected_metrics(name)
+    assert all(r["value"] > 0 and np.isfinite(r["value"]) for r in results)
+    for r in results:
+        assert r["target"] == TARGETS.get((name, r["metric"]), "")
+    table = markdown_table(rows)
+    assert all(f"| {name} | {r['metric']} | " in table for r in results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from collections.abc import Sequence
@@ -75,19 +76,20 @@ class QLearningAgent(Agent):
         super().__init__()
         self.observation_space = observation_space
         self._nvec, self._start = _space_layout(observation_space)
-        # Row-major strides: the table row of a state, as np.ravel_multi_index would give it.
-        self._strides = np.cumprod(np.r_[1, self._nvec[:0:-1]])[::-1]
         check_int("nb_actions", nb_actions, 1)
         for name, value in {"learning_rate": learning_rate, "epsilon_decay": epsilon_decay}.items():
             check_number(name, value, 0, 1, low_open=True)
         for name, value in {"gamma": gamma, "epsilon": epsilon, "min_epsilon": min_epsilon}.items():
             check_number(name, value, 0, 1)
-        nb_states = int(np.prod(self._nvec))
+        nb_states = math.prod(int(n) for n in self._nvec)  # Python ints: no overflow
         if nb_states * nb_actions > MAX_TABLE_ENTRIES:
             raise ValueError(
-                f"a table of {nb_states} states x {nb_actions} actions exceeds the "
-                f"{MAX_TABLE_ENTRIES} entries this agent allocates"
+                f"a table of {nb_states} states x {nb_actions} actions "
+                f"({nb_states * nb_actions} entries, {nb_states * nb_actions * 8} bytes of "
+                f"float64) exceeds the {MAX_TABLE_ENTRIES} entries this agent allocates"
             )
+        # Row-major strides: the table row of a state, as np.ravel_multi_index would give it.
+        self._strides = np.cumprod(np.r_[1, self._nvec[:0:-1]])[::-1]
         self.nb_actions = int(nb_actions)
         self.learning_rate = float(learning_rate)
         self.gamma = float(gamma)
@@ -168,7 +170,12 @@ class QLearningAgent(Agent):
 
         Returns:
             {"td_error": mean absolute TD error before the update}.
+
+        Raises:
+            ValueError: If a reward is NaN or infinite (the table is left as it was).
         """
+        if not np.all(np.isfinite(batch.rewards)):
+            raise ValueError(f"rewards must be finite, got {np.asarray(batch.rewards).tolist()}")
         states = self.state_index(batch.obs)
         next_values = self.table[self.state_index(batch.next_obs)].max(axis=1)
         targets = batch.rewards + self.gamma * next_values * ~batch.terminated
@@ -268,12 +275,24 @@ class QLearningAgent(Agent):
             raise ValueError(f"{filepath} is not a Q-table .npz file: {error}") from error
         self.table = self._checked_table(table, filepath)
 
+    def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restores a state from `get_state`, refusing a table that is not finite.
+
+        Raises:
+            ValueError: If the state does not fit this agent or its table holds NaN or inf.
+        """
+        if "table" in arrays:
+            self._checked_table(np.asarray(arrays["table"]), "the state")
+        super().set_state(values, arrays)
+
     def _checked_table(self, table: np.ndarray, source: str) -> np.ndarray:
         if table.shape != self.table.shape or not np.issubdtype(table.dtype, np.floating):
             raise ValueError(
                 f"{source} holds a {table.dtype} table of shape {table.shape}; this agent needs "
                 f"a float table of shape {self.table.shape} (states x actions)"
             )
+        if not np.all(np.isfinite(table)):
+            raise ValueError(f"{source} holds a table whose values are not finite (NaN or inf)")
         return table.astype(np.float64)
 
 

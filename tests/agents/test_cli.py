@@ -16,14 +16,12 @@ from agents.checkpoint import find_checkpoint
 from agents.presets import DQNConfig, QLearningConfig
 from agents.run_config import RunConfig
 from agents.scoring import EVAL_SEED_START
+from tests.callbacks.event_files import event_files
 
 
 def parse(*argv: str) -> RunConfig:
     return cli.config_from_args(cli.build_parser().parse_args(list(argv)))
 
-
-def events_files(run_dir: Path) -> list[Path]:
-    return sorted(run_dir.glob("events.out.tfevents.*"))
 
 
 def results_of(run_dir: Path) -> dict:
@@ -117,7 +115,7 @@ def test_ctrl_c_saves_the_agent_closes_the_log_and_exits_130(tmp_path, monkeypat
     results = results_of(run_dir)
     assert results["interrupted"] is True and results["env_steps"] == 100
     assert results["evaluation"] is None
-    assert len(events_files(run_dir)) == 1
+    assert len(event_files(run_dir)) == 1
     assert agents.load_agent(run_dir / "agent").nb_actions == 9
 
 
@@ -152,7 +150,7 @@ def test_a_signal_stops_training_with_a_checkpoint(tmp_path, monkeypatch, capsys
     assert results["interrupted"] is True and results["env_steps"] == 100
     assert results["evaluation"] is None
     assert find_checkpoint(run_dir / "checkpoints").step == 100
-    assert len(events_files(run_dir)) == 1
+    assert len(event_files(run_dir)) == 1
 
 
 def test_resume_refuses_other_settings_and_runs_without_checkpoints(tmp_path, capsys):
@@ -176,7 +174,7 @@ def test_a_resumed_table_goes_on_from_its_checkpoint(tmp_path):
     second = results_of(run_dir)
     assert second["env_steps"] == 700 and second["episodes"] > first["episodes"]
     assert second["config"]["hyper"]["steps"] == 700
-    assert len(events_files(run_dir)) == 2
+    assert len(event_files(run_dir)) == 2
     final = find_checkpoint(run_dir / "checkpoints")
     assert final.step == 700 and final.metadata["run_config"]["hyper"]["steps"] == 700
     # Validation goes on from the first part's best: it is only replaced by a better one.

@@ -16,6 +16,7 @@ import agents
 from agents import presets, training
 from agents.checkpoint import find_checkpoint, load_checkpoint
 from agents.scoring import VALIDATION_SEED_START
+from tests.callbacks.event_files import event_files, scalar_steps
 
 
 def tiny_qlearning(tmp_path: Path, steps: int = 300, **settings):
@@ -33,20 +34,6 @@ def tiny_dqn_hyper(**changes):
     return presets.config("dqn", "Blob-v0", **{**small, **changes})
 
 
-def events_files(run_dir: Path) -> list[Path]:
-    return sorted(run_dir.glob("events.out.tfevents.*"))
-
-
-def scalar_steps(events_file: Path, tag: str) -> list[int]:
-    """The x values of the points of `tag` in one events file."""
-    import tensorflow as tf
-
-    return [
-        event.step
-        for event in tf.compat.v1.train.summary_iterator(str(events_file))
-        for value in event.summary.value
-        if value.tag == tag
-    ]
 
 
 class SignalAt(keras.callbacks.Callback):
@@ -67,7 +54,7 @@ def test_qlearning_run_on_blob_coords_reports_the_ratio_and_saves_the_table(tmp_
     assert results["env_kwargs"] == {"size": 5, "obs_type": "coords"}
     assert results["env_steps"] == 500 and "ratio_to_optimum" in result.evaluation
     assert results["agent_config"]["learning_rate"] > 0
-    assert len(events_files(result.run_dir)) == 1
+    assert len(event_files(result.run_dir)) == 1
     assert json.loads((result.run_dir / "results.json").read_text()) == results
     loaded = agents.load_agent(results["saved_agent"])
     assert type(loaded).__name__ == "QLearningAgent"
@@ -161,7 +148,7 @@ def test_a_run_stopped_by_a_signal_resumes_with_the_same_counters_and_axes(tmp_p
     assert after["env_steps"] == 160 and after["episodes"] > before["episodes"]
     assert after["resumed_from"] == before["checkpoint"] and after["evaluation"]["episodes"] == 2
     assert resumed.agent.step == 160 and len(resumed.agent.memory) > 120 - 3
-    first, second = events_files(stopped.run_dir)  # the stopped run's writer, then this one's
+    first, second = event_files(stopped.run_dir)  # the stopped run's writer, then this one's
     assert scalar_steps(first, "episode_reward") == list(range(before["episodes"]))
     assert scalar_steps(second, "episode_reward") == list(
         range(before["episodes"], after["episodes"])

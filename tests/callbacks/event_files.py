@@ -29,3 +29,15 @@ def read_scalars(log_dir) -> dict[str, list[tuple[int, float]]]:
             for event in events
         ]
     return scalars
+
+
+def scalar_steps(events_file, tag: str) -> list[int]:
+    """The x values of the points of `tag` in one events file, in the order written."""
+    import tensorflow as tf
+
+    return [
+        event.step
+        for event in tf.compat.v1.train.summary_iterator(str(events_file))
+        for value in event.summary.value
+        if value.tag == tag
+    ]

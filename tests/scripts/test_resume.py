@@ -19,6 +19,7 @@ import pytest
 
 from agents import cli, presets, training
 from agents.checkpoint import find_checkpoint, load_checkpoint
+from tests.callbacks.event_files import event_files, scalar_steps
 from tests.scripts.conftest import REPO
 
 #: A tiny DQN run that would take minutes, checkpointing every 50 steps with its memory.
@@ -28,20 +29,6 @@ LONG_TINY_DQN += ["--num-envs", "1", "--eval-episodes", "0", "--checkpoint-inter
 LONG_TINY_DQN += ["--save-memory", "--logdir", "logs", "--val-episodes", "5"]
 
 
-def events_files(run_dir: Path) -> list[Path]:
-    return sorted(run_dir.glob("events.out.tfevents.*"))
-
-
-def scalar_steps(events_file: Path, tag: str) -> list[int]:
-    """The x values of the points of `tag` in one events file."""
-    import tensorflow as tf
-
-    return [
-        event.step
-        for event in tf.compat.v1.train.summary_iterator(str(events_file))
-        for value in event.summary.value
-        if value.tag == tag
-    ]
 
 
 def results_of(run_dir: Path) -> dict:
@@ -82,7 +69,7 @@ def test_sigint_saves_a_loadable_checkpoint_closes_the_log_and_exits_130(interru
     results = results_of(run_dir)
     assert results["interrupted"] is True and results["signal"] == "SIGINT"
     assert 50 <= results["env_steps"] < 1_000_000
-    assert len(events_files(run_dir)) == 1
+    assert len(event_files(run_dir)) == 1
 
     info = find_checkpoint(run_dir / "checkpoints")
     assert (info.step, info.episode) == (results["env_steps"], results["episodes"])
@@ -109,7 +96,7 @@ def test_resume_continues_the_counters_and_the_tensorboard_axes(interrupted_run,
     assert after["env_steps"] == total and after["episodes"] > before["episodes"]
     assert after["resumed_from"] == str(run_dir / "checkpoints" / Path(before["checkpoint"]).name)
     assert after["config"]["hyper"]["hidden_units"] == 16 and after["evaluation"]["episodes"] == 2
-    first, second = events_files(run_dir)  # the stopped process's writer, then this one's
+    first, second = event_files(run_dir)  # the stopped process's writer, then this one's
     episodes_before = scalar_steps(first, "episode_reward")
     episodes_after = scalar_steps(second, "episode_reward")
     assert episodes_before == list(range(before["episodes"]))

@@ -11,17 +11,14 @@ import pytest
 import agents
 from agents.scoring import evaluation_seeds
 from blobenv.solver import optimal_returns
+from tests.callbacks.event_files import event_files
 from tests.scripts.conftest import run_script
-
-
-def events_files(run_dir: Path) -> list[Path]:
-    return sorted(run_dir.rglob("events.out.tfevents.*"))
 
 
 def test_run_saves_a_loadable_agent_one_events_file_and_the_results(tiny_run):
     done, run_dir = tiny_run
     assert run_dir.name.startswith("dqn-Blob-v0-")
-    assert len(events_files(run_dir)) == 1
+    assert len(event_files(run_dir)) == 1
     results = json.loads((run_dir / "results.json").read_text())
     assert results["interrupted"] is False and results["env_steps"] == 60
     assert results["config"]["hyper"]["hidden_units"] == 16

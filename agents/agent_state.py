@@ -10,6 +10,7 @@ lists in `state_attributes`.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,8 +67,10 @@ def checked_rng(state: Any) -> np.random.Generator:
     bit_generator = getattr(np.random, name)()
     try:
         bit_generator.state = _decode(state)
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ValueError(f"the state's rng is not a valid {name} state: {error}") from error
+    if _encode(bit_generator.state) != state:  # numpy ignores extra keys and converts values
+        raise ValueError(f"the state's rng is not a valid {name} state: {str(state)[:200]}")
     return np.random.Generator(bit_generator)
 
 
@@ -110,13 +113,31 @@ def check_policy(policy: Any, state: Any, name: str) -> None:
         raise ValueError(f"the state has a {name} {saved}, this agent a {own}")
     if state is None:
         return
-    if not isinstance(state.get("step"), int) or not isinstance(state.get("settings"), dict):
-        raise ValueError(f"the state's {name} must have an int step and settings, got {state}")
+    unknown = set(state) - {"class_name", "step", "settings", "inner_policy"}
+    if unknown:
+        raise ValueError(f"the state's {name} has unknown keys {sorted(unknown)}")
+    step = state.get("step")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"the state's {name} step must be an int >= 0, got {step!r}")
+    if not isinstance(state.get("settings"), dict):
+        raise ValueError(f"the state's {name} must have settings, got {str(state)[:200]}")
     unknown = set(state["settings"]) - {key for key in _POLICY_SETTINGS if hasattr(policy, key)}
     if unknown:
         raise ValueError(f"the state's {name} has settings {sorted(unknown)} that {own} lacks")
+    trial = copy.copy(policy)  # the policy's own checks, on a copy: nothing changes yet
+    for key, value in state["settings"].items():
+        if not _is_finite_number(value):
+            raise ValueError(f"the state's {name} {key} must be a finite number, got {value!r}")
+        try:
+            setattr(trial, key, value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the state's {name} {key} is refused: {error}") from error
     if "inner_policy" in state:
         check_policy(getattr(policy, "inner_policy", None), state["inner_policy"], f"inner {name}")
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _policy_name(state: Any) -> str | None:

@@ -10,11 +10,16 @@ another account can read what is saved. Their names start with `TEMP_PREFIX`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import json
 import math
 import os
+import re
 import secrets
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +28,7 @@ TEMP_PREFIX = ".tmp-"
 _FILE_MODE, _DIRECTORY_MODE = 0o666, 0o777
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _ATTEMPTS = 100
+_AT_FDCWD = -100  # renameat2's "relative to the working directory"
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -158,9 +164,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def staging_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yields a new, empty directory that replaces directory `path` when the block succeeds.
 
-    On success every file in it is fsynced and it is renamed to `path`; an existing directory
-    at `path` is first renamed aside, then deleted once the new one is in place (a crash
-    between the two renames leaves the old one at `.tmp-<random>-old-<name>`).
+    On success every file in it is fsynced and it replaces `path`. Where the OS can swap two
+    directories atomically (Linux's `renameat2(RENAME_EXCHANGE)`) `path` is never missing, and
+    a kill at any moment leaves the old directory or the new one there, whole. Elsewhere an
+    existing `path` is first renamed aside, so a kill between the two renames leaves it
+    missing. Either way a kill can leave a hidden `.tmp-...-<name>` beside it, which the next
+    save to `path` deletes (one writer per `path`).
 
     Args:
         path: The directory to create or replace (its parent must exist).
@@ -174,6 +183,7 @@ def staging_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target} exists and is not a directory")
+    _remove_leftovers(target)
     staging, _ = _create(target, lambda name: os.mkdir(name, _DIRECTORY_MODE))
     try:
         yield staging
@@ -190,9 +200,12 @@ def staging_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _swap_directory(staging: Path, target: Path) -> None:
-    """Renames `staging` to `target`, setting an existing `target` aside until that is done."""
+    """Puts `staging` at `target`, then deletes the directory that was there, if any."""
     if not target.exists():
         os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old directory
         return
     # A directory cannot replace a non-empty one: move the old one aside first.
     aside, _ = _create(target, _reserve, "old-")
@@ -203,6 +216,48 @@ def _swap_directory(staging: Path, target: Path) -> None:
         os.replace(aside, target)
         raise
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swaps two existing paths atomically; False where the OS or file system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), 2) == 0:
+        return True  # 2: RENAME_EXCHANGE
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), os.fspath(second))
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """Linux's renameat2 from the C library, None elsewhere (or in a C library without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Deletes the staging and set-aside directories that killed saves to `target` left."""
+    pattern = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}-(old-)?" + re.escape(target.name))
+    if target.parent.is_dir():
+        for path in target.parent.iterdir():
+            if pattern.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _create(target: Path, make: Callable[[Path], Any], tag: str = "") -> tuple[Path, Any]:

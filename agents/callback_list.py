@@ -12,6 +12,8 @@ sub-envs; a single env is a batch of one):
 6. `on_step_end(step, logs)` for the same rows with the same numbers as step 2; `logs` holds
    the row's `reward`, `action` and `episode`, and the metrics of the learning step.
 7. `on_episode_end(episode, logs)` for each sub-env whose episode ended.
+8. `on_env_step_end({})` once. Here, and only here (and after `fit`), the loop's state is
+   consistent: a checkpoint taken here resumes exactly (see `agents.fit_state`).
 
 Which rows are transitions is known before stepping: with Gymnasium's default NEXT_STEP
 autoreset, a sub-env whose episode ended on the previous step is only reset by this one (its
@@ -33,7 +35,7 @@ _FALLBACKS = {
     "on_step_end": "on_train_batch_end",
 }
 # Agent hooks without a Keras counterpart: only callbacks that define them get them.
-_AGENT_ONLY = ("on_action_begin", "on_action_end")
+_AGENT_ONLY = ("on_action_begin", "on_action_end", "on_env_step_end")
 
 
 class CallbackList:
@@ -41,8 +43,9 @@ class CallbackList:
 
     A callback that defines `on_episode_*` / `on_step_*` gets those; any other (a stock Keras
     callback such as `CSVLogger` or `EarlyStopping`) gets `on_epoch_*` per episode and
-    `on_train_batch_*` per step, so it treats an episode as an epoch. `on_action_*` go only to
-    callbacks that define them. See the module docstring for when each hook is called.
+    `on_train_batch_*` per step, so it treats an episode as an epoch. `on_action_*` and
+    `on_env_step_end` go only to callbacks that define them. See the module docstring for
+    when each hook is called.
 
     Args:
         callbacks: The callbacks, in the order they are called.

@@ -25,7 +25,6 @@ No pickle: JSON, and `.npz` files read with `allow_pickle=False`. One writer per
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,14 +37,18 @@ from typing import Any
 
 import numpy as np
 
-from agents import atomic, registry
+from agents import agent_state, atomic, fit_state, manifest, registry
 from agents.npz import read_npz, write_npz
 
 FORMAT_VERSION = 2
-MANIFEST, STATE, ARRAYS = "manifest.json", "state.json", "arrays.npz"
+MANIFEST, STATE, ARRAYS = manifest.MANIFEST, "state.json", "arrays.npz"
 LATEST = "latest"
 DEFAULT_KEEP = 3
 _NAME = re.compile(r"ckpt-(\d{6,})-step-(\d+)")
+_INDEX = re.compile(r"_\d{4}$")
+# The optional parts of a state, which `Agent.set_state` checks when they are there.
+_OPTIONAL_VALUES = ("memory", fit_state.KEY)
+_OPTIONAL_PREFIXES = (agent_state.MEMORY_PREFIX, fit_state.PREFIX)
 
 
 class CheckpointError(ValueError):
@@ -117,10 +120,9 @@ def save_checkpoint(
         body = {
             "format_version": FORMAT_VERSION, "class": key, "step": step, "episode": episode,
             "has_memory": bool(include_memory), "metadata": metadata,
-            "files": {file: _size_and_sha256(staging / file) for file in (STATE, ARRAYS)},
+            "files": {file: manifest.file_entry(staging / file) for file in (STATE, ARRAYS)},
         }  # fmt: skip
-        manifest = {**body, "sha256": _sha256(_canonical(body))}
-        (staging / MANIFEST).write_text(atomic.json_text(manifest, "the manifest"))
+        manifest.write(staging, body)
     atomic.write_text(root / LATEST, f"{name}\n")
     _prune(root, keep)
     return CheckpointInfo(root / name, step, episode, bool(include_memory), metadata)
@@ -156,6 +158,7 @@ def load_checkpoint(agent: Any, directory: str | os.PathLike[str]) -> Checkpoint
         ours, theirs = _distinct_names(key, saved)
         raise ValueError(f"the checkpoint {where} holds a {theirs}, not a {ours}")
     try:
+        _check_keys(agent, checkpoint)
         agent.set_state(checkpoint.values, checkpoint.arrays)
     except ValueError as error:
         raise ValueError(
@@ -181,6 +184,41 @@ def _class_key(agent: Any, action: str) -> str:
             "agents.core.Agent)"
         )
     return registry.class_key(type(agent))
+
+
+def _check_keys(agent: Any, checkpoint: _Checkpoint) -> None:
+    """Raises ValueError if the state has keys that the agent's own `get_state` does not give.
+
+    The optional parts (the memory, the fit loop) are left to their own checks, and so are
+    extra variables of a group the agent has (`online_0007`), which its check counts.
+    """
+    values, arrays = agent.get_state()
+    unknown = sorted(set(checkpoint.values) - set(values) - set(_OPTIONAL_VALUES))
+    if unknown:
+        raise ValueError(
+            f"the state has unknown values {unknown}; the agent saves {sorted(values)}"
+        )
+    policies = checkpoint.values.get("policies")
+    if isinstance(policies, dict) and set(policies) != set(values["policies"]):
+        raise ValueError(
+            f"the state has the policies {sorted(policies)}; the agent saves "
+            f"{sorted(values['policies'])}"
+        )
+    groups = {_group(name) for name in arrays}
+    unknown = sorted(
+        name
+        for name in checkpoint.arrays
+        if _group(name) not in groups and not name.startswith(_OPTIONAL_PREFIXES)
+    )
+    if unknown:
+        raise ValueError(
+            f"the state has unknown arrays {unknown}; the agent saves {sorted(arrays)}"
+        )
+
+
+def _group(name: str) -> str:
+    """An array's group: its name without a variable index (`online_0003` -> `online`)."""
+    return _INDEX.sub("", name)
 
 
 def _distinct_names(key: str, other: str) -> tuple[str, str]:
@@ -235,73 +273,52 @@ def _read_newest(directory: Path) -> _Checkpoint:
 def _read(path: Path) -> _Checkpoint:
     """Reads one checkpoint directory, verifying its format version and checksums."""
     manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise CheckpointError(f"{path} is incomplete: it has no {MANIFEST}")
-    try:
-        manifest = json.loads(manifest_path.read_bytes())
-        body = {key: value for key, value in manifest.items() if key != "sha256"}
-        intact = manifest.get("sha256") == _sha256(_canonical(body))
-    except (ValueError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"{manifest_path} is corrupted: {error}") from error
-    if body.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} has format_version {body.get('format_version')!r}; this version of agents "
-            f"reads format_version {FORMAT_VERSION}"
-        )
-    if not intact:
-        raise CheckpointError(f"{manifest_path} is corrupted: its sha256 does not match")
-    files = body.get("files")
-    if (
-        not isinstance(files, dict)
-        or set(files) != {STATE, ARRAYS}
-        or not all(
-            isinstance(entry, dict) and {"bytes", "sha256"} <= set(entry)
-            for entry in files.values()
-        )
-    ):
-        raise CheckpointError(
-            f"{manifest_path} must list {STATE} and {ARRAYS} with their bytes and sha256, "
-            f"got {str(files)[:200]}"
-        )
-    contents = {name: _verified_bytes(path / name, entry) for name, entry in files.items()}
+    body = manifest.read(path, (STATE, ARRAYS), FORMAT_VERSION, CheckpointError)
+    contents = {
+        name: manifest.verified_bytes(path / name, entry, CheckpointError)
+        for name, entry in body["files"].items()
+    }
     try:
         state = json.loads(contents[STATE])
         arrays = read_npz(contents[ARRAYS])
-        info = CheckpointInfo(
-            path, int(body["step"]), int(body["episode"]), bool(body["has_memory"]),
-            body["metadata"],
-        )  # fmt: skip
-        key, values = state["class"], state["values"]
-    except (ValueError, TypeError, OSError, KeyError, zipfile.BadZipFile) as error:
+    except (ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path} cannot be read: {error}") from error
-    return _Checkpoint(info, key, values, arrays)
-
-
-def _verified_bytes(path: Path, entry: dict[str, Any]) -> bytes:
-    if not path.is_file():
-        raise CheckpointError(f"{path} is missing")
-    data = path.read_bytes()
-    if len(data) != entry["bytes"]:
+    step, episode = (_count(body, name, manifest_path) for name in ("step", "episode"))
+    has_memory = _field(body, "has_memory", bool, "a bool", manifest_path)
+    metadata = _field(body, "metadata", dict, "an object", manifest_path)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path / STATE} must hold an object, got {str(state)[:200]}")
+    key = _field(state, "class", str, "a string", path / STATE)
+    values = _field(state, "values", dict, "an object", path / STATE)
+    told = {"step": step, "episode": episode}
+    if {key: values.get(key) for key in told} != told or has_memory != ("memory" in values):
         raise CheckpointError(
-            f"{path} is truncated or altered: {len(data)} bytes, the manifest says {entry['bytes']}"
+            f"{manifest_path} disagrees with {STATE}: step, episode or has_memory differ"
         )
-    if _sha256(data) != entry["sha256"]:
-        raise CheckpointError(f"{path} is corrupted: its sha256 does not match the manifest's")
-    return data
+    return _Checkpoint(
+        CheckpointInfo(path, step, episode, has_memory, metadata), key, values, arrays
+    )
+
+
+def _field(document: dict[str, Any], name: str, kind: type, what: str, source: Path) -> Any:
+    """`document[name]`, checked to be a `kind` (bool is no int); CheckpointError if not."""
+    if name not in document:
+        raise CheckpointError(f"{source} has no {name!r}")
+    value = document[name]
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise CheckpointError(f"{source}: {name} must be {what}, got {str(value)[:200]}")
+    return value
+
+
+def _count(document: dict[str, Any], name: str, source: Path) -> int:
+    """`document[name]`, checked to be an int >= 0; CheckpointError if not."""
+    value = _field(document, name, object, "", source)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CheckpointError(f"{source}: {name} must be an int >= 0, got {value!r}")
+    return value
 
 
 # --- writing ---------------------------------------------------------------------------------
-
-
-def _size_and_sha256(path: Path) -> dict[str, Any]:
-    """A written file's size and sha256, for the manifest."""
-    # Hashed from disk in chunks: a replay memory's file is tens of MB, not to be held twice.
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return {"bytes": size, "sha256": digest.hexdigest()}
 
 
 def _prune(root: Path, keep: int) -> None:
@@ -320,12 +337,3 @@ def _number(path: Path) -> int | None:
     """The sequence number of a checkpoint directory's name, None for anything else."""
     match = _NAME.fullmatch(path.name)
     return int(match.group(1)) if match and path.is_dir() else None
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    """The bytes the manifest's own sha256 is computed on."""
-    return atomic.json_text(value, "the manifest", indent=1, sort_keys=True).encode()

@@ -112,8 +112,8 @@ def main(argv: Sequence[str] | None = None, description: str = "") -> int:
                 result = training.run(config)
             else:
                 result = training.resume(args.resume, **resume_changes(args))
-        except ValueError as error:
-            print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        except (ValueError, OSError) as error:  # OSError: a full disk, a lost mount
+            print(f"{parser.prog}: error: {' '.join(str(error).split())}", file=sys.stderr)
             return 1
     except KeyboardInterrupt as interrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 
-from agents import agent_state, registry
+from agents import agent_state, fit_state, registry
 from agents.callback_list import CallbackList
 from agents.console import ConsoleReport
 from agents.env_driver import EnvDriver
@@ -59,6 +61,10 @@ class Agent:
         self.rng = np.random.default_rng()
         self.env: Any = None
         self.history: Any = None
+        # The training loop in progress (its driver and book), and the loop state a finished
+        # fit or a restored checkpoint left for `fit(..., resume=True)`.
+        self._fit_loop: tuple[EnvDriver, fit_state.EpisodeBook] | None = None
+        self._fit_state: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
 
     @property
     def metrics_names(self) -> list[str]:
@@ -134,8 +140,9 @@ class Agent:
 
         This class covers what every agent has: `step`, `episode`, the generator's state, the
         policies' schedule positions and settings (see `policy_attributes`), the attributes
-        listed in `state_attributes` (arrays among the arrays, the rest among the values) and,
-        with `include_memory`, the replay memory `self.memory`. A subclass with other state
+        listed in `state_attributes` (arrays among the arrays, the rest among the values),
+        the fit loop's state ("fit_loop", see `agents.fit_state`; once the agent has trained)
+        and, with `include_memory`, the replay memory `self.memory`. A subclass with other state
         extends this: `values, arrays = super().get_state(include_memory)`, then it adds its own
         keys (not its bases' keys).
 
@@ -162,6 +169,10 @@ class Agent:
                 for name in self.policy_attributes
             },
         )
+        loop = fit_state.export(*self._fit_loop) if self._fit_loop else self._fit_state
+        if loop is not None:
+            values[fit_state.KEY] = loop[0]
+            arrays.update(loop[1])
         if include_memory:
             values["memory"] = memory.get_config()
             arrays.update(agent_state.memory_arrays(memory))
@@ -170,7 +181,8 @@ class Agent:
     def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """Restores a state from `get_state`; checks all of it before the agent changes.
 
-        A state without a memory leaves the agent's memory as it is. A subclass that extends
+        A state without a memory leaves the agent's memory as it is; one without a fit loop
+        state leaves none for `fit(..., resume=True)`. A subclass that extends
         `get_state` extends this the same way: it checks its own part, calls
         `super().set_state(values, arrays)` (which checks the rest, then applies the bases'
         part), then applies its own part, which can no longer fail.
@@ -192,11 +204,15 @@ class Agent:
         for name in self.policy_attributes:
             agent_state.check_policy(getattr(self, name, None), policies.get(name), name)
         attributes = agent_state.checked_attributes(self, values, arrays)
+        loop = values.get(fit_state.KEY)
+        fit_state.check(loop, arrays, self.metrics_names)
+        loop_arrays = {k: v.copy() for k, v in arrays.items() if k.startswith(fit_state.PREFIX)}
         memory_state = None
         if "memory" in values:
             memory = getattr(self, "memory", None)
             memory_state = agent_state.checked_memory(memory, values["memory"], arrays)
         self.step, self.episode, self.rng = step, episode, rng
+        self._fit_state = None if loop is None else (loop, loop_arrays)
         for name in self.policy_attributes:
             agent_state.restore_policy(getattr(self, name, None), policies.get(name))
         for name, value in attributes.items():
@@ -242,6 +258,7 @@ class Agent:
         nb_max_episode_steps: int | None = None,
         log_interval: int = 10_000,
         seed: int | None = None,
+        resume: bool = False,
     ) -> Any:
         """Trains the agent on `env` for `nb_steps` env steps or `nb_episodes` episodes.
 
@@ -256,13 +273,16 @@ class Agent:
             nb_max_episode_steps: Truncates single-env episodes at this length.
             log_interval: Steps between verbose=1 summaries.
             seed: Seeds the env's first reset and the agent's generator, for reproducible runs.
+            resume: Go on from the fit loop state the agent holds (its last `fit`'s, or a
+                loaded checkpoint's) instead of resetting the env: see `resumes_exactly`.
 
         Returns:
             A `keras.callbacks.History` with one entry per finished episode.
 
         Raises:
             RuntimeError: If the agent needs `compile()` first.
-            ValueError: If the budget or the env is invalid.
+            ValueError: If the budget or the env is invalid, or the held loop state is of
+                another env.
         """
         if not self.compiled:
             raise RuntimeError(
@@ -274,7 +294,7 @@ class Agent:
             )
         return self._run(
             env, True, nb_steps, nb_episodes, callbacks, verbose, nb_max_episode_steps,
-            log_interval, seed, visualize=False,
+            log_interval, seed, visualize=False, resume=resume,
         )  # fmt: skip
 
     def test(
@@ -326,12 +346,17 @@ class Agent:
         log_interval: int,
         seed: int | None,
         visualize: bool,
+        resume: bool = False,
     ) -> Any:
         import keras
 
         for name, budget in (("nb_steps", nb_steps), ("nb_episodes", nb_episodes)):
             if budget is not None and (
-                isinstance(budget, bool) or int(budget) != budget or budget < 1
+                isinstance(budget, bool)
+                or not isinstance(budget, numbers.Real)
+                or not math.isfinite(budget)
+                or int(budget) != budget
+                or budget < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {budget!r}")
         driver = EnvDriver(env, nb_max_episode_steps)
@@ -353,13 +378,16 @@ class Agent:
         self.training, self.stop_training, self.interrupted, self.env = training, False, False, env
         try:
             hooks.call("on_train_begin", {})
-            self._loop(driver, hooks, report, nb_steps, nb_episodes, seed, visualize)
+            self._loop(driver, hooks, report, nb_steps, nb_episodes, seed, visualize, resume)
         except KeyboardInterrupt:
             # keras-rl's behaviour: Ctrl+C ends the run cleanly, callbacks still see the end.
             self.interrupted = True
             report.interrupted()
         finally:
             self.training, self.env = outer
+            if training and self._fit_loop is not None:
+                # Kept for a later checkpoint and `fit(..., resume=True)`, without the env.
+                self._fit_state, self._fit_loop = fit_state.export(*self._fit_loop), None
         hooks.call("on_train_end", {})
         return history
 
@@ -372,22 +400,17 @@ class Agent:
         nb_episodes: int | None,
         seed: int | None,
         visualize: bool,
+        resume: bool,
     ) -> None:
-        n = driver.num_envs
-        driver.reset(seed=seed)
-        returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
-        names = self.metrics_names if self.training else []
-        metric_sums: dict[str, np.ndarray] = {m: np.zeros(n) for m in names}
-        metric_counts = np.zeros(n, dtype=np.int64)
-        episode_ids = np.full(n, -1)
-        next_episode = self.episode if self.training else 0
+        book = self._start_book(driver, seed, resume)
         run_steps = run_episodes = 0
         step_hooks = hooks.has("on_step_begin") or hooks.has("on_step_end")
         action_hooks = hooks.has("on_action_begin") or hooks.has("on_action_end")
         while True:
+            book.in_step = True
+            episode_ids = book.episode_ids
             for i in np.flatnonzero(episode_ids < 0):
-                episode_ids[i], next_episode = next_episode, next_episode + 1
-                hooks.call("on_episode_begin", int(episode_ids[i]), {})
+                hooks.call("on_episode_begin", book.begin(i), {})
             global_step = self.step if self.training else run_steps
             if step_hooks:
                 # The rows this step makes transitions: they, and only they, get on_step_end.
@@ -407,12 +430,12 @@ class Agent:
                 metrics = self.backward(batch)
                 self.step += len(batch)
             run_steps += len(batch)
-            returns[rows] += batch.rewards
-            lengths[rows] += 1
+            book.returns[rows] += batch.rewards
+            book.lengths[rows] += 1
             if metrics:
-                metric_counts[rows] += 1
+                book.metric_counts[rows] += 1
                 for name, value in metrics.items():
-                    metric_sums[name][rows] += value
+                    book.metric_sums[name][rows] += value
             if step_hooks:
                 step_rows = zip(rows, batch.rewards, batch.actions, strict=True)
                 for k, (i, reward, action) in enumerate(step_rows):
@@ -423,12 +446,13 @@ class Agent:
             # Every episode that ended in this step is ended, also past an episode budget.
             for i in rows[batch.done]:
                 logs = {
-                    "episode_reward": float(returns[i]),
-                    "nb_episode_steps": int(lengths[i]),
+                    "episode_reward": float(book.returns[i]),
+                    "nb_episode_steps": int(book.lengths[i]),
                     "nb_steps": self.step if self.training else run_steps,
                 }
-                for name, sums in metric_sums.items():
-                    logs[name] = sums[i] / metric_counts[i] if metric_counts[i] else float("nan")
+                counts = book.metric_counts
+                for name, sums in book.metric_sums.items():
+                    logs[name] = sums[i] / counts[i] if counts[i] else float("nan")
                 if self.training:
                     logs.update(self.episode_metrics())
                     self.end_episode(int(i))
@@ -436,12 +460,53 @@ class Agent:
                 hooks.call("on_episode_end", int(episode_ids[i]), logs)
                 report.episode(int(episode_ids[i]), logs)
                 run_episodes += 1
-                returns[i], lengths[i], metric_counts[i], episode_ids[i] = 0.0, 0, 0, -1
-                for sums in metric_sums.values():
-                    sums[i] = 0.0
+                book.end(i)
+            book.in_step = False
+            hooks.call("on_env_step_end", {})
             if (
                 self.stop_training
                 or (nb_steps is not None and run_steps >= nb_steps)
                 or (nb_episodes is not None and run_episodes >= nb_episodes)
             ):
                 return
+
+    def _start_book(
+        self, driver: EnvDriver, seed: int | None, resume: bool
+    ) -> fit_state.EpisodeBook:
+        """Restores the held loop state (`resume`) or resets the env; returns the loop's book.
+
+        After a reset, training episode ids go on from the held state's (see
+        `agents.fit_state.fresh_book`), else from `episode`.
+        """
+        names = self.metrics_names if self.training else []
+        held = self._fit_state if self.training else None
+        book = None
+        if resume and held is not None:
+            book = fit_state.restore(*held, driver, names)
+        if book is None:
+            driver.reset(seed=seed)
+            if held is not None:
+                book = fit_state.fresh_book(*held, driver.num_envs, names)
+            else:
+                first = self.episode if self.training else 0
+                book = fit_state.EpisodeBook(driver.num_envs, names, first)
+        if self.training:
+            self._fit_loop = driver, book
+        return book
+
+    @property
+    def resumes_exactly(self) -> bool:
+        """Whether `fit(..., resume=True)` goes on exactly where the held loop state was.
+
+        True when the agent holds a loop state with the env's state: its last `fit` (or the
+        checkpoint it loaded) ended between two batched env steps (not by an exception such as
+        Ctrl+C inside one) on an env that saves its state (see `agents.env_driver.env_state`:
+        the Blob envs do). Then the env, the episodes in progress (their returns, lengths,
+        metric sums and ids) and the current observations go on as if the run had not stopped.
+
+        When False, `fit(..., resume=True)` resets the env (with `fit`'s seed) and starts new
+        episodes; the episodes in progress are dropped and the next episodes get their ids
+        (never logged), so the ids of finished episodes stay unique and gapless; the counters,
+        weights, generator and memory go on as saved.
+        """
+        return self._fit_state is not None and self._fit_state[0]["driver"] is not None

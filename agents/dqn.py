@@ -57,7 +57,8 @@ class DQNAgent(Agent):
             long as the clipped penalty is still worse than any alternative.
 
     Raises:
-        TypeError: If `model` is not a keras.Model.
+        TypeError: If `model` is not a keras.Model, `memory` not a replay memory or a policy
+            not a policy.
         ValueError: If a numeric argument is not a number of its kind (a string, None) or is
             out of range (the message names it and what it must be), if the model does not
             fit `nb_actions`, or if the memory's gamma is not `gamma`.
@@ -97,6 +98,7 @@ class DQNAgent(Agent):
         # inf is allowed: it turns the clipping off.
         for name, value in {"delta_clip": delta_clip, "reward_clip": reward_clip}.items():
             check_number(name, value, 0, math.inf, low_open=True)
+        _check_parts(memory, policy, test_policy)
         if not math.isclose(memory.gamma, gamma):
             raise ValueError(
                 f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
@@ -407,6 +409,15 @@ def _check_model(model: Any, nb_actions: int) -> None:
             f"the model's output must have shape (batch, nb_actions={nb_actions}), "
             f"got {output_shape}"
         )
+
+
+def _check_parts(memory: Any, policy: Any, test_policy: Any) -> None:
+    """Raises TypeError unless `memory` is a replay memory and the policies are policies."""
+    if not all(hasattr(memory, name) for name in ("gamma", "append", "sample")):
+        raise TypeError(f"memory must be a replay memory (agents.memory), got {memory!r}")
+    for name, value in {"policy": policy, "test_policy": test_policy}.items():
+        if value is not None and not callable(getattr(value, "select_action", None)):
+            raise TypeError(f"{name} must be a policy (agents.policy), got {value!r}")
 
 
 def _dueling(model: keras.Model, nb_actions: int, dueling_type: str) -> keras.Model:

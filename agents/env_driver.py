@@ -7,8 +7,27 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, TimeLimit
 
 from agents.transitions import TransitionBatch
+
+#: Gymnasium's wrappers whose whole state is these attributes (PassiveEnvChecker's flags only
+#: say which checks have run, so they are left out).
+_WRAPPER_STATE = {
+    TimeLimit: ("_elapsed_steps",),
+    OrderEnforcing: ("_has_reset",),
+    PassiveEnvChecker: (),
+}
+#: What a restored wrapper is set to besides: the checker's first-call checks count as done (the
+#: saved run has had its reset, which they compare the first step with).
+_RESTORED = {
+    PassiveEnvChecker: {
+        "checked_reset": True,
+        "checked_step": True,
+        "checked_data_reuse": True,
+        "_previous_data": None,
+    },
+}
 
 
 class EnvDriver:
@@ -118,6 +137,53 @@ class EnvDriver:
             valid,
         )
 
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """Returns the driver's and the env's state, or None if the env cannot save its state.
+
+        See `env_state` for the envs that can. The state is consistent between two `step` calls.
+
+        Returns:
+            `(values, arrays)`: JSON-able values (the env's state among them) and the current
+            observations as array "obs"; or None.
+        """
+        if self.obs is None or self.observation_space.shape is None:
+            return None  # not started, or observations that are no single array
+        env = env_state(self.env)
+        if env is None:
+            return None
+        values = {
+            "env": env,
+            "resetting": self._resetting.tolist(),
+            "episode_steps": self._episode_steps,
+        }
+        return values, {"obs": self.obs}
+
+    def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restores a state from `get_state` into this driver and its env.
+
+        Raises:
+            ValueError: If the state does not fit this env (another shape or kind of env), or
+                is damaged; nothing has changed then.
+        """
+        if not isinstance(values, dict) or set(values) != {"env", "resetting", "episode_steps"}:
+            raise ValueError(f"a driver state holds env, resetting and episode_steps: {values!r}")
+        n, obs = self.num_envs, arrays.get("obs")
+        shape = (n, *self.observation_space.shape)
+        if obs is None or obs.shape != shape:
+            found = None if obs is None else obs.shape
+            raise ValueError(f"the state's observations have shape {found}; this env's {shape}")
+        resetting, steps = values["resetting"], values["episode_steps"]
+        if not isinstance(resetting, list) or len(resetting) != n:
+            raise ValueError(f"the state's resetting must be {n} bools, got {resetting!r}")
+        if not all(isinstance(flag, bool) for flag in resetting):
+            raise ValueError(f"the state's resetting must be {n} bools, got {resetting!r}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"the state's episode_steps must be an int >= 0, got {steps!r}")
+        set_env_state(self.env, values["env"])
+        self.obs = obs.copy()
+        self._resetting = np.array(resetting, dtype=bool)
+        self._episode_steps = steps
+
     @staticmethod
     def _final_observations(obs: Any, done: np.ndarray, infos: dict) -> np.ndarray:
         """Replaces the reset observations of finished sub-envs by their final observations."""
@@ -125,3 +191,65 @@ class EnvDriver:
         for i in np.flatnonzero(done):
             next_obs[i] = infos["final_obs"][i]
         return next_obs
+
+
+def env_state(env: Any) -> list[dict[str, Any]] | None:
+    """The full state of `env` through its wrappers, or None if it cannot be saved.
+
+    An env can be saved when the env under its wrappers (or a wrapper on the way) has
+    `get_state()` and `set_state(state)`, like the Blob envs, and every wrapper above it is one
+    whose state is known here (Gymnasium's `TimeLimit`, `OrderEnforcing`, `PassiveEnvChecker`).
+
+    Returns:
+        One JSON-able entry per layer, outermost first; None if the env cannot be saved.
+    """
+    layers = []
+    while True:
+        if _saves_state(env):
+            layers.append({"class": type(env).__name__, "state": env.get_state()})
+            return layers
+        names = _WRAPPER_STATE.get(type(env))
+        if names is None:
+            return None
+        attributes = {name: getattr(env, name) for name in names}
+        layers.append({"class": type(env).__name__, "attributes": attributes})
+        env = env.env
+
+
+def set_env_state(env: Any, layers: Any) -> None:
+    """Restores an `env_state(...)` into `env`, which must be wrapped the same way.
+
+    Raises:
+        ValueError: If the layers do not match the env's, or the env refuses its state; the
+            env's own check comes before any wrapper changes.
+    """
+    if not isinstance(layers, list) or not layers:
+        raise ValueError(f"an env state must be a non-empty list of layers, got {layers!r}")
+    wrappers = []
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, dict) or layer.get("class") != type(env).__name__:
+            found = layer.get("class") if isinstance(layer, dict) else layer
+            raise ValueError(f"the env state's layer {index} is {found!r}; this env's is {env!r}")
+        if index == len(layers) - 1:
+            break
+        names = _WRAPPER_STATE.get(type(env))
+        attributes = layer.get("attributes")
+        if (
+            names is None
+            or not isinstance(attributes, dict)
+            or set(attributes) != set(names)
+            or not all(value is None or isinstance(value, int) for value in attributes.values())
+        ):
+            raise ValueError(f"the env state's layer {index} does not fit {env!r}: {layer!r}")
+        wrappers.append((env, attributes))
+        env = env.env
+    if not _saves_state(env) or "state" not in layers[-1]:
+        raise ValueError(f"the env state's last layer does not fit {env!r}, which saves no state")
+    env.set_state(layers[-1]["state"])
+    for wrapper, attributes in wrappers:
+        for name, value in {**attributes, **_RESTORED.get(type(wrapper), {})}.items():
+            setattr(wrapper, name, value)
+
+
+def _saves_state(env: Any) -> bool:
+    return all(callable(getattr(type(env), name, None)) for name in ("get_state", "set_state"))

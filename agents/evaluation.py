@@ -8,6 +8,12 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
+from agents.environments import resolve_env_id
+
+#: Evaluation episodes of an env without a time limit of its own end (truncated) after this many
+#: steps, so that a policy stuck in a loop (CliffWalking's, walking into a wall) cannot hang a run.
+DEFAULT_MAX_EPISODE_STEPS = 10_000
+
 
 class Evaluation(NamedTuple):
     """Per-episode results of `evaluate`, in the order of the seeds.
@@ -29,6 +35,8 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
 
     Episode i starts from `env.reset(seed=seeds[i])`, so two agents evaluated on the same seeds
     face the same start states (and `blobenv.solver.optimal_returns(seeds)` gives the optimum).
+    An episode is truncated at the id's `max_episode_steps`, or at DEFAULT_MAX_EPISODE_STEPS
+    if the id has none.
 
     Args:
         agent: A compiled agent.
@@ -40,6 +48,7 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
         The per-episode results.
     """
     seeds = [int(seed) for seed in seeds]
+    limit = resolve_env_id(env_id).max_episode_steps or DEFAULT_MAX_EPISODE_STEPS
     n = len(seeds)
     returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
     successes, running = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
@@ -50,7 +59,7 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
             obs, rewards, terminated, truncated, infos = env.step(agent.forward(obs))
             returns[running] += rewards[running]
             lengths[running] += 1
-            done = running & (terminated | truncated)
+            done = running & (terminated | truncated | (lengths >= limit))
             if "is_success" in infos:
                 successes[done] = np.asarray(infos["is_success"], dtype=bool)[done]
             running &= ~done

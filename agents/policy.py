@@ -246,5 +246,8 @@ def _check_q_values(q_values: np.ndarray) -> np.ndarray:
     if q_values.ndim != 2 or q_values.shape[1] < 1:
         raise ValueError(f"q_values must have shape (batch, nb_actions), got {q_values.shape}")
     if not np.all(np.isfinite(q_values)):
-        raise ValueError("q_values must be finite; got NaN or inf (has training diverged?)")
+        raise ValueError(
+            "q_values must be finite; got NaN or inf (from non-finite observations, or weights "
+            "that are not finite)"
+        )
     return q_values

@@ -20,6 +20,7 @@ import gymnasium
 
 from agents.environments import make_env as _make_env
 from agents.environments import resolve_env_id, spaces_of
+from agents.hyperparameters import check_int, check_number
 from agents.options import option
 
 #: The names `agents.networks.build` takes (listed here too, so that configs need no Keras).
@@ -49,7 +50,9 @@ class DQNConfig:
     target_update: float = option(
         0.01, "target network: hard copy every this many env steps (>= 1), or soft tau (< 1)"
     )
-    train_interval: float = option(1, "env steps per update (below 1: several updates a step)")
+    train_interval: float = option(
+        1, "env steps per update (below 1: several updates a step)", float
+    )
     eps_start: float = option(1.0, "exploration rate at the start")
     eps_end: float = option(0.05, "exploration rate at the end of the schedule")
     eps_steps: int = option(5_000, "env steps over which epsilon anneals linearly")
@@ -92,6 +95,53 @@ class QLearningConfig:
 
 
 CONFIGS: dict[str, type] = {"dqn": DQNConfig, "qlearning": QLearningConfig}
+
+_POSITIVE, _UNIT, _OPEN_UNIT = (0, math.inf, True, True), (0, 1, False, False), (0, 1, True, False)
+#: The allowed interval of each real-valued field: (low, high, low_open, high_open).
+_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "lr": _POSITIVE, "gamma": _UNIT, "eps_start": _UNIT, "eps_end": _UNIT,
+    "target_update": _POSITIVE, "train_interval": _POSITIVE, "reward_scale": _POSITIVE,
+    "reward_clip": (0, math.inf, True, False), "delta_clip": (0, math.inf, True, False),
+    "eps_decay": _OPEN_UNIT, "initial_q": (-math.inf, math.inf, True, True),
+}  # fmt: skip
+_QLEARNING_RANGES = {**_RANGES, "lr": _OPEN_UNIT}
+#: The smallest value of each integer field (the rest are at least 1).
+_MINIMUMS = {"warmup": 0, "train_episode_steps": 0}
+#: The largest value of each integer field that sizes an allocation (the rest: _MAX_COUNT): the
+#: memory and its sum tree are preallocated, and a hidden layer's weights grow as its square.
+_MAXIMUMS = {"memory_size": 10**7, "hidden_units": 4096, "batch_size": 65_536, "num_envs": 4096}
+_MAX_COUNT = 10**12
+
+
+def check_config(config: Any) -> None:
+    """Checks every hyperparameter of a config, before anything is built or trained.
+
+    Raises:
+        ValueError: If a field has the wrong type or is out of range; the message names the
+            field and what it must be.
+    """
+    agent = agent_name(config)
+    ranges = _QLEARNING_RANGES if agent == "qlearning" else _RANGES
+    for item in dataclasses.fields(config):
+        value, kind = getattr(config, item.name), item.metadata.get("type")
+        if value is None and item.default is None:
+            continue
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError(f"{item.name} must be a bool, got {value!r}")
+        if kind is int:
+            check_int(item.name, value, _MINIMUMS.get(item.name, 1))
+            maximum = _MAXIMUMS.get(item.name, _MAX_COUNT)
+            if value > maximum:
+                raise ValueError(f"{item.name} must be at most {maximum}, got {value!r}")
+        if kind is float:
+            check_number(item.name, value, *ranges[item.name])
+        choices = item.metadata.get("choices")
+        if choices and value not in choices:
+            raise ValueError(f"{item.name} must be one of {', '.join(choices)}, got {value!r}")
+        if kind is str and not isinstance(value, str):
+            raise ValueError(f"{item.name} must be a string, got {value!r}")
+
+
 #: The id of every agent's generic row, for env ids without a row of their own.
 GENERIC = "*"
 
@@ -230,6 +280,7 @@ def build(agent: str, env: Any, config: Any = None, seed: int | None = None) -> 
         config = preset(agent, spec.id if spec is not None else GENERIC).config
     if agent_name(config) != agent:
         raise ValueError(f"a {type(config).__name__} does not configure the agent {agent!r}")
+    check_config(config)
     observations, actions = spaces_of(env)
     check_spaces(agent, observations, actions)
     return _BUILDERS[agent](config, observations, int(actions.n), seed)
@@ -295,7 +346,7 @@ def _build_dqn(config: DQNConfig, observation_space: Any, nb_actions: int, seed:
         reward_clip=config.reward_clip,
         delta_clip=config.delta_clip,
     )
-    agent.compile(keras.optimizers.Adam(config.lr))
+    agent.compile(keras.optimizers.Adam(float(config.lr)))
     if seed is not None:
         agent.seed(seed)
     return agent

@@ -84,9 +84,9 @@ class QLearningAgent(Agent):
         nb_states = math.prod(int(n) for n in self._nvec)  # Python ints: no overflow
         if nb_states * nb_actions > MAX_TABLE_ENTRIES:
             raise ValueError(
-                f"a table of {nb_states} states x {nb_actions} actions "
-                f"({nb_states * nb_actions} entries, {nb_states * nb_actions * 8} bytes of "
-                f"float64) exceeds the {MAX_TABLE_ENTRIES} entries this agent allocates"
+                f"a table of {nb_states} states x {nb_actions} actions (observation_space x "
+                f"nb_actions: {nb_states * nb_actions} entries, {nb_states * nb_actions * 8} "
+                f"bytes of float64) exceeds the {MAX_TABLE_ENTRIES} entries this agent allocates"
             )
         # Row-major strides: the table row of a state, as np.ravel_multi_index would give it.
         self._strides = np.cumprod(np.r_[1, self._nvec[:0:-1]])[::-1]
@@ -98,6 +98,8 @@ class QLearningAgent(Agent):
         self.epsilon_decay = float(epsilon_decay)
         self.min_epsilon = float(min_epsilon)
         self.initial_q = _check_initial_q(initial_q)
+        if seed is not None:
+            check_int("seed", seed, 0)
         self.seed_value = seed
         self.rng = np.random.default_rng(seed)
         shape = (nb_states, self.nb_actions)
@@ -282,7 +284,7 @@ class QLearningAgent(Agent):
             ValueError: If the state does not fit this agent or its table holds NaN or inf.
         """
         if "table" in arrays:
-            self._checked_table(np.asarray(arrays["table"]), "the state")
+            _check_finite(np.asarray(arrays["table"]), "the state")
         super().set_state(values, arrays)
 
     def _checked_table(self, table: np.ndarray, source: str) -> np.ndarray:
@@ -291,9 +293,14 @@ class QLearningAgent(Agent):
                 f"{source} holds a {table.dtype} table of shape {table.shape}; this agent needs "
                 f"a float table of shape {self.table.shape} (states x actions)"
             )
-        if not np.all(np.isfinite(table)):
-            raise ValueError(f"{source} holds a table whose values are not finite (NaN or inf)")
+        _check_finite(table, source)
         return table.astype(np.float64)
+
+
+def _check_finite(table: np.ndarray, source: str) -> None:
+    """Raises ValueError if a numeric `table` holds NaN or inf (`source` holds it)."""
+    if table.dtype.kind in "fc" and not np.all(np.isfinite(table)):
+        raise ValueError(f"{source} holds a table whose values are not finite (NaN or inf)")
 
 
 def _space_layout(space: spaces.Space) -> tuple[np.ndarray, np.ndarray]:
@@ -341,6 +348,13 @@ def space_to_config(space: spaces.Space) -> dict[str, Any]:
     }
 
 
+#: The keys of each kind of space description.
+_SPACE_KEYS = {
+    "Discrete": {"type", "n", "start", "dtype"},
+    "MultiDiscrete": {"type", "nvec", "start", "dtype"},
+}
+
+
 def space_from_config(config: dict[str, Any]) -> spaces.Space:
     """Rebuilds a space from `space_to_config`'s output.
 
@@ -348,8 +362,18 @@ def space_from_config(config: dict[str, Any]) -> spaces.Space:
         ValueError: If the description is not one `space_to_config` writes.
     """
     kind = config.get("type") if isinstance(config, dict) else None
-    if kind == "Discrete":
-        return spaces.Discrete(config["n"], start=config["start"], dtype=config["dtype"])
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(config["nvec"], start=config["start"], dtype=config["dtype"])
-    raise ValueError(f"expected a Discrete or MultiDiscrete space description, got {config!r}")
+    if kind not in _SPACE_KEYS or set(config) != _SPACE_KEYS[kind]:
+        raise ValueError(f"expected a Discrete or MultiDiscrete space description, got {config!r}")
+    try:
+        if kind == "Discrete":
+            space = spaces.Discrete(config["n"], start=config["start"], dtype=config["dtype"])
+        else:
+            space = spaces.MultiDiscrete(
+                config["nvec"], start=config["start"], dtype=config["dtype"]
+            )
+        same = space_to_config(space) == config  # gymnasium converts some values silently
+    except (AssertionError, TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"invalid {kind} space description {config!r}: {error}") from error
+    if not same:
+        raise ValueError(f"invalid {kind} space description {config!r}: not integers of its dtype")
+    return space

@@ -69,7 +69,7 @@ class RunConfig:
         return config
 
     def check(self) -> None:
-        """Checks the run's settings (not the agent's hyperparameters, which the agent checks).
+        """Checks the run's settings and the agent's hyperparameters (`presets.check_config`).
 
         Raises:
             ValueError: If a value is out of range or of the wrong type, naming the field.
@@ -78,14 +78,14 @@ class RunConfig:
             raise ValueError(f"agent must be one of {sorted(presets.CONFIGS)}, got {self.agent!r}")
         if self.hyper is not None and presets.agent_name(self.hyper) != self.agent:
             raise ValueError(f"a {type(self.hyper).__name__} does not configure {self.agent!r}")
+        if self.hyper is not None:
+            presets.check_config(self.hyper)
         if not isinstance(self.seed, int) or not 0 <= self.seed < EVAL_SEED_START:
             raise ValueError(
                 f"seed must be an int in [0, {EVAL_SEED_START}) (evaluation seeds start there), "
                 f"got {self.seed!r}"
             )
         positive = {"episodes": self.episodes, "val_every": self.val_every}
-        if self.hyper is not None:
-            positive.update(steps=self.hyper.steps, num_envs=self.hyper.num_envs)
         for name, value in positive.items():
             if value is not None and (not _is_int(value) or value < 1):
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")

@@ -1,8 +1,9 @@
 """Saving a whole agent to a directory: its JSON config and its weights, no pickle.
 
-A saved agent is a directory holding `agent.json`, `{"format_version": 2, "class":
-"module.QualName", "config": agent.get_config()}`, and `weights.npz`, the arrays of
-`agent.get_weights()` (`weight_0000`, ...). That is all an agent class provides, so every agent
+A saved agent is a directory holding `agent.json`, `{"format_version": 3, "class":
+"module.QualName", "config": agent.get_config()}`, `weights.npz`, the arrays of
+`agent.get_weights()` (`weight_0000`, ...), and `manifest.json`, their sizes and sha256 (see
+`agents.manifest`). That is all an agent class provides, so every agent
 and user subclass is saved by this one function; `agents.serialization.load_agent` loads it.
 (Loading lives there because it imports the built-in agents' modules; `agents.core` imports
 this module, and no agent module.)
@@ -16,12 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from agents import atomic, registry
+from agents import atomic, manifest, registry
 from agents.npz import write_npz
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CONFIG_FILENAME = "agent.json"
 WEIGHTS_FILENAME = "weights.npz"
+#: The files a manifest lists (it lists itself not).
+SAVED_FILES = (CONFIG_FILENAME, WEIGHTS_FILENAME)
 
 
 def save_agent(agent: Any, path: str | os.PathLike[str]) -> None:
@@ -62,6 +65,8 @@ def save_agent(agent: Any, path: str | os.PathLike[str]) -> None:
         (staging / CONFIG_FILENAME).write_text(text, encoding="utf-8")
         with open(staging / WEIGHTS_FILENAME, "wb") as file:
             write_npz(file, weights)
+        files = {name: manifest.file_entry(staging / name) for name in SAVED_FILES}
+        manifest.write(staging, {"format_version": FORMAT_VERSION, "files": files})
 
 
 def _replaceable(path: Path) -> bool:

@@ -16,9 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from agents import registry
+from agents import manifest, registry
 from agents.npz import read_npz
-from agents.saving import CONFIG_FILENAME, FORMAT_VERSION, WEIGHTS_FILENAME, save_agent
+from agents.saving import (
+    CONFIG_FILENAME,
+    FORMAT_VERSION,
+    SAVED_FILES,
+    WEIGHTS_FILENAME,
+    save_agent,
+)
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -41,7 +47,9 @@ def load_agent(path: str | os.PathLike[str]) -> Any:
 
     Raises:
         FileNotFoundError: If the directory, its `agent.json` or its weights file is missing.
-        ValueError: If `agent.json` is corrupt, of another format version or names a class
+        ValueError: If a file is damaged (its size or sha256 is not the manifest's; the message
+            names it) or the manifest is missing, if `agent.json` is corrupt, of another
+            format version or names a class
             that is neither built in nor defined in this process, or if the config or the
             weights do not fit the agent.
     """
@@ -51,12 +59,17 @@ def load_agent(path: str | os.PathLike[str]) -> Any:
     config_path, weights_path = path / CONFIG_FILENAME, path / WEIGHTS_FILENAME
     if not config_path.is_file():
         raise FileNotFoundError(f"{path} is not a saved agent: it has no {CONFIG_FILENAME}")
-    document = _read_document(config_path)
-    cls = agent_class(document["class"], config_path)
     if not weights_path.is_file():
         raise FileNotFoundError(f"{path} has no weights file {WEIGHTS_FILENAME}")
+    body = manifest.read(path, SAVED_FILES, FORMAT_VERSION, ValueError)
+    contents = {
+        name: manifest.verified_bytes(path / name, entry, ValueError)
+        for name, entry in body["files"].items()
+    }
+    document = _read_document(contents[CONFIG_FILENAME], config_path)
+    cls = agent_class(document["class"], config_path)
     try:
-        saved = read_npz(str(weights_path))
+        saved = read_npz(contents[WEIGHTS_FILENAME])
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise ValueError(f"{weights_path} is not a weights .npz file: {error}") from error
     try:
@@ -94,9 +107,9 @@ def agent_class(key: str, source: str | os.PathLike[str] = "the file") -> type:
     return cls
 
 
-def _read_document(config_path: Path) -> dict[str, Any]:
+def _read_document(data: bytes, config_path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(config_path.read_text(encoding="utf-8"))
+        document = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{config_path} is not valid JSON: {error}") from error
     if not isinstance(document, dict) or not {"format_version", "class", "config"} <= set(document):

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import gymnasium
+
 from agents import presets
-from agents.atomic import write_json
+from agents.atomic import TEMP_PREFIX, write_json
 from agents.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
 from agents.run_config import RESUMABLE, RunConfig
 from agents.scoring import (
@@ -39,6 +43,10 @@ from agents.serialization import CONFIG_FILENAME, load_agent
 
 #: Inside a run dir: the checkpoints, the best validated agent, its record, the results.
 CHECKPOINTS, BEST, VALIDATION, RESULTS = "checkpoints", "best", "validation.json", "results.json"
+
+
+class SaveError(OSError):
+    """A run could not write all it had to (a full disk, say); it saved what it could."""
 
 
 class TrainResult(NamedTuple):
@@ -123,6 +131,25 @@ def resume(
 ) -> TrainResult:
     """Continues the run in `run_dir` from its newest checkpoint, with its settings and log.
 
+    What a resume guarantees:
+
+    - On the Blob envs (single or vector) and any env that saves its state (see
+      `agents.env_driver.env_state`), stopped anywhere (by a signal or `stop_training`, or
+      killed after a periodic checkpoint): the run goes on exactly. With `save_memory`, N steps
+      against a run stopped at any step and resumed to N give the same weights (bit for bit),
+      `step`, `episode`, episode ids and TensorBoard points on the episode axis; the env's
+      state (cells, step counts, autoreset flags, time limit, random generator), the episodes
+      in progress and the current observations are in the checkpoint. A run killed after a
+      checkpoint writes the points after it again, with the same values. Not kept: the
+      `train/` windows (one partial window is written at the stop) and anything timed.
+    - On other envs: the counters, weights, optimizer, generators and (with `save_memory`) the
+      memory go on as saved, but the env is reseeded (`(seed + step) % EVAL_SEED_START`) and the
+      episodes in progress are dropped: training goes on from new episodes, the first of which
+      get the dropped ones' ids (never logged), so episode ids stay unique and gapless. The same
+      holds for a checkpoint taken inside a batched env step (a user's callback saving in
+      `on_step_end`, a Ctrl+C). Without `save_memory` the memory refills before the DQN trains
+      again.
+
     Args:
         run_dir: A run's directory (`TrainResult.run_dir`).
         steps: The new total budget in env steps (default: the run's own).
@@ -155,19 +182,28 @@ def saved_config(run_dir: str | Path) -> RunConfig:
     """The settings of the run in `run_dir`, from its newest checkpoint.
 
     Raises:
-        ValueError: If it has no loadable checkpoint written by a run.
+        ValueError: If it has no loadable checkpoint written by a run, or its env id is not
+            registered (a `module:` prefix is dropped, not imported).
     """
     try:
         info = find_checkpoint(Path(run_dir) / CHECKPOINTS)
     except (FileNotFoundError, CheckpointError) as error:
         raise ValueError(f"cannot resume {str(run_dir)!r}: {error}") from error
     try:
-        return RunConfig.from_json(info.metadata.get("run_config"))
+        config = RunConfig.from_json(info.metadata.get("run_config"))
     except ValueError as error:
         raise ValueError(
             f"cannot resume {str(run_dir)!r}: {info.path} holds no run settings of this version: "
             f"{error}"
         ) from error
+    # An id read from a file is never imported: only a registered id (prefix dropped) is used.
+    env_id = config.env_id.rpartition(":")[2]
+    if env_id not in gymnasium.registry:
+        raise ValueError(
+            f"cannot resume {str(run_dir)!r}: {info.path} names the env id {config.env_id!r}, "
+            "which is not registered; import the module that registers it before resuming"
+        )
+    return dataclasses.replace(config, env_id=env_id)
 
 
 def run(
@@ -181,6 +217,8 @@ def run(
     Raises:
         ValueError: If the settings are invalid, the output cannot be written, or the
             checkpoint does not load into the agent; all before training.
+        SaveError: If a checkpoint, the agent or results.json could not be written (a full
+            disk); what could be was saved, and results.json lists the errors.
     """
     start = time.perf_counter()
     config = config.resolved()
@@ -190,6 +228,12 @@ def run(
     env = presets.make_env(config.agent, config.env_id, config.hyper, **config.env_kwargs)
     try:
         agent = presets.build(config.agent, env, config.hyper, seed=config.seed)
+        if resume_from is None:
+            _check_writable("logdir", Path(config.logdir))
+        else:
+            _check_writable("run dir", resume_from)
+        if out:
+            _check_writable("out", out)
         board, resumed = _tensorboard(config, agent, resume_from)
     except BaseException:
         env.close()
@@ -251,32 +295,28 @@ def _train(
     results.update(env_kwargs=_env_kwargs(config), seed=config.seed, run_dir=str(run_dir))
     if resumed is not None:
         results["resumed_from"] = str(resumed.path)
+    errors: list[str] = []
     with StopOnSignal() as stop:
+        fit_start = time.perf_counter()
         try:
-            fit_start = time.perf_counter()
             if min(budget.values()) > 0:
-                # A resumed agent keeps its restored generator; the env gets a seed of its own.
+                # A resumed agent keeps its restored generator and goes on from its loop state:
+                # exactly where it holds the env's (see `resume`), else after a reseed.
                 seed = config.seed if resumed is None else None
-                if seed is None:
+                if resumed is not None and not agent.resumes_exactly:
                     env.reset(seed=(config.seed + agent.step) % EVAL_SEED_START)
                 fit_callbacks = [*progress, board, checkpoints, stop, *keep_best, *extra_callbacks]
-                agent.fit(env, callbacks=fit_callbacks, verbose=0, seed=seed, **budget)
+                agent.fit(
+                    env, callbacks=fit_callbacks, verbose=0, seed=seed, resume=resumed is not None,
+                    **budget,
+                )  # fmt: skip
             interrupted = agent.interrupted or stop.signum is not None
             results.update(
                 interrupted=interrupted, signal=stop.signal_name, env_steps=agent.step,
                 episodes=agent.episode, train_seconds=time.perf_counter() - fit_start,
             )  # fmt: skip
-            checkpoints.set_model(agent)
-            results["checkpoint"] = str(checkpoints.save().path)
-            # After the checkpoint, which keeps the last weights to go on training from.
-            for best in keep_best:
-                results["validation"] = {"best": best.best, "points": best.points}
-                best.set_model(agent)
-                best.restore_best()
-            agent.save(str(out))
-            results["saved_agent"] = str(out)
-            results["evaluation"] = None
-            if config.eval_episodes and not interrupted:
+            _save(results, errors, checkpoints, keep_best, agent, out)
+            if config.eval_episodes and not interrupted and not errors:
                 try:
                     seeds = evaluation_seeds(config.eval_episodes)
                     results["evaluation"] = evaluate_agent(
@@ -289,16 +329,72 @@ def _train(
                 board.step = agent.step  # evaluation scalars on the env-step axis, as train/ ones
                 scalars = results["evaluation"].items()
                 board.update_stats(**{f"eval/{k}": v for k, v in scalars if isinstance(v, float)})
+        except OSError as error:  # from fit: a checkpoint or a best agent could not be written
+            errors.append(f"training stopped: {error}")
+            results.update(
+                interrupted=True, signal=stop.signal_name, env_steps=agent.step,
+                episodes=agent.episode, train_seconds=time.perf_counter() - fit_start,
+            )  # fmt: skip
+            _save(results, errors, checkpoints, keep_best, agent, out)
         finally:
             board.close()
             env.close()
     results["wall_seconds"] = time.perf_counter() - start
     results["config"] = config.to_json()
     results["agent_config"] = {k: v for k, v in agent.get_config().items() if k != "model"}
-    write_json(run_dir / RESULTS, results)
+    if errors:
+        results["errors"] = errors
+    try:
+        write_json(run_dir / RESULTS, results)
+    except OSError as error:
+        errors.append(f"cannot write {RESULTS}: {error}")
+    if errors:
+        raise SaveError("; ".join(errors))
     if verbose:
         print(report(results))
     return TrainResult(run_dir, agent, results)
+
+
+def _save(
+    results: dict[str, Any],
+    errors: list[str],
+    checkpoints: Any,
+    keep_best: list[Any],
+    agent: Any,
+    out: Path,
+) -> None:
+    """Saves the checkpoint, then the agent with the best weights kept; notes what failed."""
+    checkpoints.set_model(agent)
+    results.update(checkpoint=None, saved_agent=None, evaluation=None)
+    try:
+        results["checkpoint"] = str(checkpoints.save().path)
+    except OSError as error:
+        errors.append(f"cannot save the checkpoint: {error}")
+    # After the checkpoint, which keeps the last weights to go on training from.
+    for best in keep_best:
+        results["validation"] = {"best": best.best, "points": best.points}
+        best.set_model(agent)
+        best.restore_best()
+    try:
+        agent.save(str(out))
+        results["saved_agent"] = str(out)
+    except OSError as error:
+        errors.append(f"cannot save the agent: {error}")
+
+
+def _check_writable(what: str, directory: Path) -> None:
+    """Makes `directory` if missing and writes and removes a file in it, before training.
+
+    Raises:
+        ValueError: If that fails; the message names `what` and the directory.
+    """
+    probe = directory / f"{TEMP_PREFIX}probe-{os.getpid()}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"{what} {str(directory)!r} cannot be written: {error}") from error
 
 
 def _env_kwargs(config: RunConfig) -> dict[str, Any]:
@@ -309,15 +405,13 @@ def _env_kwargs(config: RunConfig) -> dict[str, Any]:
 def _validation(config: RunConfig, run_dir: Path, every: int, resumed: bool) -> list[Any]:
     """The run's keep-best callback (none with val_episodes 0), saving each new best.
 
-    A resumed run goes on from the best its earlier part saved to `<run dir>/best`.
+    A resumed run goes on from the best its earlier part saved to `<run dir>/best`, or, with a
+    warning, without it when `best/` or `validation.json` is missing or damaged.
     """
     if not config.val_episodes:
         return []
-    best = best_weights = None
     record = run_dir / VALIDATION
-    if resumed and record.is_file():
-        best = json.loads(record.read_text())["best"]
-        best_weights = load_agent(run_dir / BEST).get_weights()
+    best, best_weights = _earlier_best(run_dir) if resumed else (None, None)
 
     def save_best(agent: Any, point: dict[str, Any]) -> None:
         agent.save(str(run_dir / BEST))
@@ -325,10 +419,38 @@ def _validation(config: RunConfig, run_dir: Path, every: int, resumed: bool) -> 
 
     return [
         validation(
-            config.env_id, config.val_episodes, every, _env_kwargs(config), best=best,
-            best_weights=best_weights, on_best=save_best,
+            config.env_id,
+            config.val_episodes,
+            every,
+            _env_kwargs(config),
+            best=best,
+            best_weights=best_weights,
+            on_best=save_best,
         )  # fmt: skip
     ]
+
+
+def _earlier_best(run_dir: Path) -> tuple[dict[str, Any] | None, list[Any] | None]:
+    """The best point and weights an earlier part of the run saved; (None, None) if none.
+
+    Warns, and returns (None, None), when only one of the two is there or either is unreadable.
+    """
+    record, saved = run_dir / VALIDATION, run_dir / BEST
+    if not record.exists() and not saved.exists():
+        return None, None  # no validation point was the best yet
+    try:
+        best = json.loads(record.read_text(encoding="utf-8"))["best"]
+        score = best["mean_return"]
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or score != score:
+            raise ValueError(f"its mean_return is {score!r}, not a number")
+        return best, load_agent(saved).get_weights()
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        warnings.warn(
+            f"{run_dir}: the earlier best ({BEST}/, {VALIDATION}) cannot be read ({error}); "
+            "going on without the earlier best",
+            stacklevel=3,
+        )
+        return None, None
 
 
 def _is_empty_or_agent(path: Path) -> bool:
@@ -351,8 +473,8 @@ def report(results: dict[str, Any]) -> str:
     )
     lines.append(f"saved the agent to {results['saved_agent']} (load: agents.load_agent(path))")
     lines.append(f"checkpoint: {results['checkpoint']}")
-    if results.get("validation"):
-        best = results["validation"]["best"]
+    best = (results.get("validation") or {}).get("best")
+    if best:
         lines.append(
             f"kept the weights of step {best['steps']}, the best on validation ("
             + describe_evaluation(best).removeprefix("greedy evaluation ")

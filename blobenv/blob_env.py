@@ -10,7 +10,10 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from blobenv import observation, rendering, rules
+from blobenv import observation, rendering, rules, state
+
+#: The largest side of a rendered frame in pixels (`size * cell_px`): 8192 is 200 MB of RGB.
+MAX_FRAME_PX = 8192
 
 
 class BlobEnv(gym.Env[np.ndarray, int]):
@@ -82,10 +85,16 @@ class BlobEnv(gym.Env[np.ndarray, int]):
     ) -> None:
         self.size = rules.check_size(size)
         self.obs_type = observation.check_obs_type(obs_type)
-        self.moving_food = bool(moving_food)
-        self.moving_enemy = bool(moving_enemy)
+        self.moving_food = _check_bool("moving_food", moving_food)
+        self.moving_enemy = _check_bool("moving_enemy", moving_enemy)
         self.cell_px = rendering.check_cell_px(cell_px)
         self.render_mode = rendering.check_render_mode(render_mode, self.metadata["render_modes"])
+        if self.render_mode in ("rgb_array", "human") and self.size * self.cell_px > MAX_FRAME_PX:
+            raise ValueError(
+                f"size {self.size} x cell_px {self.cell_px} makes frames of "
+                f"{self.size * self.cell_px} pixels a side; at most {MAX_FRAME_PX}: "
+                "give a smaller cell_px"
+            )
         self.action_space = spaces.Discrete(rules.NUM_ACTIONS)
         self.observation_space = observation.observation_space(self.obs_type, self.size)
         self._player: np.ndarray | None = None
@@ -106,18 +115,26 @@ class BlobEnv(gym.Env[np.ndarray, int]):
             False here (the ``TimeLimit`` wrapper truncates).
 
         Raises:
-            gymnasium.error.ResetNeeded: ``reset`` has not been called yet.
-            ValueError: ``action`` is not an integer in the action space.
+            gymnasium.error.ResetNeeded: ``reset`` has not been called yet, or the episode has
+                ended (terminated).
+            ValueError: ``action`` is not an integer in the action space (a bool is not).
         """
         if self._player is None:
             raise ResetNeeded("Call reset() before step(): the game has not started")
         try:
+            if isinstance(action, (bool, np.bool_)):
+                raise TypeError("a bool is not an action")
             index = operator.index(action)
         except TypeError:
             index = -1
         if not 0 <= index < rules.NUM_ACTIONS:
             raise ValueError(
                 f"{action!r} invalid: expected an int in the action space {self.action_space}"
+            )
+        if self._finished():
+            raise ResetNeeded(
+                "the episode has ended (terminated: the player is on the food's or the enemy's "
+                "cell); call reset() before step()"
             )
         rewards, terminated = rules.step(
             self._player,
@@ -151,8 +168,11 @@ class BlobEnv(gym.Env[np.ndarray, int]):
             ``(observation, info)``.
 
         Raises:
+            TypeError: ``options`` is neither a dict nor None.
             ValueError: ``options`` has other keys, lacks one of the three, or holds bad cells.
         """
+        if options is not None and not isinstance(options, dict):
+            raise TypeError(f"options must be a dict or None, got {options!r}")
         super().reset(seed=seed)
         if options:
             positions = rules.check_start_options(options, self.size, 1)
@@ -223,6 +243,70 @@ class BlobEnv(gym.Env[np.ndarray, int]):
             (" ",): rules.STAY,
         }
 
+    def get_state(self) -> dict[str, Any]:
+        """Returns the game's full state as JSON-able data, which `set_state` restores exactly.
+
+        The state holds the three cells, the step count and return of the episode, and
+        `np_random`'s state, so a restored env plays on as this one would (the time limit's
+        step count belongs to the `TimeLimit` wrapper, not to this env).
+
+        Returns:
+            A dict of JSON-able values.
+        """
+        positions = None
+        if self._player is not None:
+            positions = {name: getattr(self, f"_{name}").tolist() for name in rules.POSITION_KEYS}
+        return {
+            "settings": self._state_settings(),
+            "positions": positions,
+            "steps": self._steps,
+            "return": self._return,
+            "np_random": state.rng_state(self._np_random),
+        }
+
+    def set_state(self, saved: dict[str, Any]) -> None:
+        """Restores a state from `get_state`, checking all of it before the env changes.
+
+        Args:
+            saved: A state of a `BlobEnv` with this env's `size`, `moving_food` and
+                `moving_enemy`.
+
+        Raises:
+            ValueError: ``saved`` is not such a state, or it is damaged.
+        """
+        keys = ("settings", "positions", "steps", "return", "np_random")
+        state.check_keys(saved, keys, "BlobEnv")
+        state.check_settings(saved["settings"], self._state_settings(), "BlobEnv")
+        positions = saved["positions"]
+        cells = (None, None, None)
+        if positions is not None:
+            state.check_keys(positions, rules.POSITION_KEYS, "BlobEnv positions")
+            cells = tuple(
+                state.checked_cells(positions[name], name, 1, self.size)
+                for name in rules.POSITION_KEYS
+            )
+        steps = state.checked_int(saved["steps"], "steps")
+        episode_return = saved["return"]
+        if isinstance(episode_return, bool) or not isinstance(episode_return, (int, float)):
+            raise ValueError(f"return must be a number, got {episode_return!r}")
+        rng = state.checked_rng(saved["np_random"])
+        self._player, self._food, self._enemy = cells
+        self._steps, self._return = steps, float(episode_return)
+        # Gymnasium's setter marks the seed unknown (-1), as after any generator set by hand.
+        self._np_random, self._np_random_seed = rng, (None if rng is None else -1)
+
+    def _finished(self) -> bool:
+        """Whether the episode has terminated: the player shares a cell with the food or enemy."""
+        player = self._player
+        return bool((player == self._food).all() or (player == self._enemy).all())
+
+    def _state_settings(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "moving_food": self.moving_food,
+            "moving_enemy": self.moving_enemy,
+        }
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle everything but the pygame window, which a copy reopens when it renders."""
         state = self.__dict__.copy()
@@ -254,3 +338,10 @@ class BlobEnv(gym.Env[np.ndarray, int]):
             "is_success": is_success,
         }
         return obs, info
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    """`value` as a bool; raises TypeError unless it is one (NumPy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)

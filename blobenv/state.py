@@ -17,7 +17,7 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 def rng_state(rng: np.random.Generator | None) -> dict[str, Any] | None:
-    """The generator's bit-generator state as JSON (arrays become lists), or None for no generator."""
+    """The generator's bit-generator state as JSON (arrays become lists); None for None."""
     return None if rng is None else _encode(rng.bit_generator.state)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from blobenv import observation, rendering, rules
+from blobenv import observation, rendering, rules, state
 
 
 class BlobVectorEnv(VectorEnv):
@@ -105,13 +105,19 @@ class BlobVectorEnv(VectorEnv):
             ``(observations, infos)``.
 
         Raises:
+            TypeError: ``seed`` is neither None, an int nor a sequence of ints and Nones.
             ValueError: A seed list of the wrong length, or bad ``options``.
         """
         if seed is None or isinstance(seed, (int, np.integer)):
             super().reset(seed=None if seed is None else int(seed))
             seeds = None if seed is None else [int(seed) + i for i in range(self.num_envs)]
         else:
+            ints = f"seed must be None, an int or {self.num_envs} ints, got {seed!r}"
+            if isinstance(seed, (str, bytes)) or not isinstance(seed, Iterable):
+                raise TypeError(ints)
             seeds = list(seed)
+            if not all(s is None or isinstance(s, (int, np.integer)) for s in seeds):
+                raise TypeError(ints)
             if len(seeds) != self.num_envs:
                 raise ValueError(
                     f"seed must be None, an int or {self.num_envs} seeds, got {len(seeds)} seeds"
@@ -223,6 +229,64 @@ class BlobVectorEnv(VectorEnv):
         images = observation.rgb_observations(self._player, self._food, self._enemy, self.size)
         return [rendering.rgb_frame(image, self.cell_px) for image in images]
 
+    def get_state(self) -> dict[str, Any]:
+        """Returns every game's full state as JSON-able data, which `set_state` restores exactly.
+
+        The state holds the cells, the episodes' step counts, which games reset on the next
+        step (autoreset) and the shared generator's state.
+
+        Returns:
+            A dict of JSON-able values.
+        """
+        positions = None
+        if self._player is not None:
+            positions = {name: getattr(self, f"_{name}").tolist() for name in rules.POSITION_KEYS}
+        return {
+            "settings": self._state_settings(),
+            "positions": positions,
+            "steps": self._steps.tolist(),
+            "needs_reset": self._needs_reset.tolist(),
+            "np_random": state.rng_state(self._np_random),
+        }
+
+    def set_state(self, saved: dict[str, Any]) -> None:
+        """Restores a state from `get_state`, checking all of it before the env changes.
+
+        Args:
+            saved: A state of a `BlobVectorEnv` with this env's `num_envs`, `size`,
+                `max_episode_steps`, `moving_food` and `moving_enemy`.
+
+        Raises:
+            ValueError: ``saved`` is not such a state, or it is damaged.
+        """
+        keys = ("settings", "positions", "steps", "needs_reset", "np_random")
+        state.check_keys(saved, keys, "BlobVectorEnv")
+        state.check_settings(saved["settings"], self._state_settings(), "BlobVectorEnv")
+        n, positions = self.num_envs, saved["positions"]
+        cells = (None, None, None)
+        if positions is not None:
+            state.check_keys(positions, rules.POSITION_KEYS, "BlobVectorEnv positions")
+            cells = tuple(
+                state.checked_cells(positions[name], name, n, self.size)
+                for name in rules.POSITION_KEYS
+            )
+        steps = [state.checked_int(value, "steps") for value in _list(saved["steps"], n)]
+        needs_reset = _list(saved["needs_reset"], n)
+        if not all(isinstance(value, bool) for value in needs_reset):
+            raise ValueError(f"needs_reset must be {n} bools, got {needs_reset!r}")
+        rng = state.checked_rng(saved["np_random"])
+        self._player, self._food, self._enemy = cells
+        self._steps = np.array(steps, dtype=np.int64)
+        self._needs_reset = np.array(needs_reset, dtype=bool)
+        # Gymnasium's setter marks the seed unknown (-1), as after any generator set by hand.
+        self._np_random, self._np_random_seed = rng, (None if rng is None else -1)
+
+    def _state_settings(self) -> dict[str, Any]:
+        return {
+            "num_envs": self.num_envs, "size": self.size, "moving_food": self.moving_food,
+            "moving_enemy": self.moving_enemy, "max_episode_steps": self.max_episode_steps,
+        }  # fmt: skip
+
     def _observations(self) -> np.ndarray:
         return observation.observations(
             self.obs_type, self._player, self._food, self._enemy, self.size
@@ -239,3 +303,10 @@ class BlobVectorEnv(VectorEnv):
         for key in list(infos):
             infos[f"_{key}"] = np.ones(self.num_envs, dtype=bool)
         return infos
+
+
+def _list(value: Any, n: int) -> list[Any]:
+    """``value`` checked to be a list of ``n`` items."""
+    if not isinstance(value, list) or len(value) != n:
+        raise ValueError(f"expected a list of {n} values, one per sub-env, got {value!r}")
+    return value

@@ -59,9 +59,13 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         """Counts the interval from the agent's step (a resumed run's goes on)."""
         self._last_step = self.model.step
 
-    def on_step_end(self, step: int, logs: dict | None = None) -> None:
-        """Saves once the agent's step passes a multiple of the interval."""
-        # The agent's step already counts every sub-env of this batch: compare multiples.
+    def on_env_step_end(self, logs: dict | None = None) -> None:
+        """Saves once the agent's step passes a multiple of the interval.
+
+        At the end of a batched env step, once its episodes have ended: the loop's state is
+        consistent there, so the checkpoint holds it and resumes exactly (`agents.fit_state`).
+        """
+        # The agent's step counts every sub-env of the batch: compare multiples.
         due = self.interval and self.model.step // self.interval > self._last_step // self.interval
         if due:
             self.save()

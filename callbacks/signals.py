@@ -21,10 +21,11 @@ class StopOnSignal(keras.callbacks.Callback):
     """Turns SIGINT and SIGTERM into a clean stop of `fit`, as a context manager and callback.
 
     Inside `fit`, the first signal sets `stop_training`, so that `fit` returns after the current
-    step with the agent in a consistent state to checkpoint. A second signal, or one outside
+    step with the agent in a consistent state to checkpoint. A second signal, one while the
+    agent is not training (a validation inside `fit`, which could take long), or one outside
     `fit` (saving, evaluating), raises `Interrupted`, a KeyboardInterrupt, as Ctrl+C does by
-    default. The previous handlers come back when the `with` block ends; outside the main thread
-    (where Python allows no handlers) it changes nothing.
+    default; `fit` ends cleanly on it. The previous handlers come back when the `with` block
+    ends; outside the main thread (where Python allows no handlers) it changes nothing.
 
     Attributes:
         signum: The first signal received, or None.
@@ -63,7 +64,7 @@ class StopOnSignal(keras.callbacks.Callback):
         first = self.signum is None
         if first:
             self.signum = signum
-        if first and self._in_fit:
+        if first and self._in_fit and getattr(self.model, "training", True):
             self.model.stop_training = True
             return
         raise Interrupted(signum)

@@ -15,6 +15,7 @@ shown (one per step, plus each episode's first) to a .gif or .mp4.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -187,19 +188,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_args(args)
     except ValueError as error:
         parser.error(str(error))
+    # Before pygame starts: SDL would otherwise turn SIGTERM into a quit, exit status 0.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         finished = watch(args)
     except ValueError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as interrupt:  # the recording so far is closed and kept
+        return 128 + (interrupt.args[0] if interrupt.args else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for i, episode in enumerate(finished):
         outcome = "success" if episode["success"] else "failure"
         print(
             f"episode {i + 1}: return {episode['return']:g} in {episode['steps']} steps, {outcome}"
         )
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM's handler: a KeyboardInterrupt carrying the signal's number."""
+    raise KeyboardInterrupt(signum)
 
 
 if __name__ == "__main__":

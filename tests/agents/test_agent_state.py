@@ -18,6 +18,7 @@ from agents.dqn import DQNAgent
 from agents.memory import SequentialMemory
 from agents.qlearning import QLearningAgent
 from agents.serialization import load_agent, save_agent
+from tests.agents.test_serialization import reseal
 from tests.agents.toy_envs import Corridor
 
 
@@ -220,6 +221,7 @@ def test_a_class_not_defined_in_this_process_is_refused_without_importing_anythi
     document = json.loads((tmp_path / "saved" / "agent.json").read_text())
     document["class"] = "planted_agents.PlantedAgent"
     (tmp_path / "saved" / "agent.json").write_text(json.dumps(document))
+    reseal(tmp_path / "saved")
     with pytest.raises(ValueError, match="import the module that defines PlantedAgent before"):
         load_agent(tmp_path / "saved")
     assert not marker.exists() and "planted_agents" not in sys.modules

@@ -146,3 +146,21 @@ def test_staging_directory_refuses_to_replace_a_file(tmp_path):
         with atomic.staging_directory(tmp_path / "run"):
             pass
     assert (tmp_path / "run").read_text() == "a file"
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "set-aside"])
+def test_staging_directory_replaces_and_cleans_what_killed_saves_left(
+    tmp_path, monkeypatch, exchange
+):
+    if not exchange:
+        monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
+    target = tmp_path / "run"
+    for leftover in (".tmp-0123456789ab-run", ".tmp-ba9876543210-old-run"):
+        (tmp_path / leftover).mkdir()
+        (tmp_path / leftover / "a").write_text("stale")
+    (tmp_path / ".tmp-0123456789ab-other").mkdir()  # another target's: not ours to delete
+    for version in ("old", "new"):
+        with atomic.staging_directory(target) as staging:
+            (staging / "a").write_text(version)
+    assert (target / "a").read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == [".tmp-0123456789ab-other", "run"]

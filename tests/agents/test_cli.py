@@ -60,7 +60,7 @@ def test_options_override_the_chosen_agents_defaults():
         (["--agent", "qlearning", "--network", "mlp"], "--network does not apply to --agent"),
         (["--steps", "10", "--episodes", "3"], "give --steps or --episodes, not both"),
         (["--seed", str(EVAL_SEED_START)], "evaluation seeds start there"),
-        (["--num-envs", "0"], "num_envs must be an int >= 1"),
+        (["--num-envs", "0"], "num_envs must be an integer >= 1"),
         (["--val-episodes", "-1"], "val_episodes must be an int in [0, 1000000]"),
         (["--eval-episodes", "1000001"], "eval_episodes must be an int in [0, 1000000]"),
         (["--val-every", "0"], "val_every must be an int >= 1"),

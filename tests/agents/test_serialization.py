@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
+from agents import manifest
 from agents.qlearning import QLearningAgent
+from agents.saving import FORMAT_VERSION, SAVED_FILES
 from agents.serialization import load_agent, save_agent
 
 SPACE = spaces.MultiDiscrete([3, 4], start=[1, 0])
@@ -22,6 +24,12 @@ def trained_agent(seed: int = 0) -> QLearningAgent:
     return agent
 
 
+def reseal(path) -> None:
+    """Rewrites a saved agent's manifest for its files as they are now (a crafted save)."""
+    files = {name: manifest.file_entry(path / name) for name in SAVED_FILES}
+    manifest.write(path, {"format_version": FORMAT_VERSION, "files": files})
+
+
 def all_states() -> np.ndarray:
     return np.array([[x, y] for x in range(1, 4) for y in range(4)])
 
@@ -30,9 +38,9 @@ def test_round_trip_gives_identical_greedy_actions_and_config(tmp_path):
     agent = trained_agent()
     path = tmp_path / "agent"
     agent.save(str(path))
-    assert sorted(os.listdir(path)) == ["agent.json", "weights.npz"]
+    assert sorted(os.listdir(path)) == ["agent.json", "manifest.json", "weights.npz"]
     document = json.loads((path / "agent.json").read_text())
-    assert document["format_version"] == 2
+    assert document["format_version"] == 3
     assert document["class"] == "agents.qlearning.QLearningAgent"
     loaded = load_agent(path)
     assert isinstance(loaded, QLearningAgent) and loaded.compiled
@@ -106,6 +114,7 @@ def rewrite(path, **changes):
     document = json.loads((path / "agent.json").read_text())
     document.update(changes)
     (path / "agent.json").write_text(json.dumps(document))
+    reseal(path)
 
 
 def test_missing_directory(tmp_path):
@@ -127,19 +136,21 @@ def test_missing_weights_file(saved):
 
 def test_corrupt_json(saved):
     (saved / "agent.json").write_text('{"format_version": 1, "cla')
+    reseal(saved)
     with pytest.raises(ValueError, match="not valid JSON"):
         load_agent(saved)
 
 
 def test_json_without_the_expected_keys(saved):
     (saved / "agent.json").write_text("[1, 2]")
+    reseal(saved)
     with pytest.raises(ValueError, match="format_version, class and config"):
         load_agent(saved)
 
 
 def test_unsupported_format_version(saved):
     rewrite(saved, format_version=1)
-    with pytest.raises(ValueError, match="format_version 1.*reads format_version 2"):
+    with pytest.raises(ValueError, match="format_version 1.*reads format_version 3"):
         load_agent(saved)
 
 
@@ -159,6 +170,7 @@ def test_config_that_does_not_build_the_agent(saved):
 def test_weights_that_do_not_match_the_config(saved, tmp_path):
     save_agent(QLearningAgent(spaces.Discrete(4), 5), tmp_path / "other")
     os.replace(tmp_path / "other" / "weights.npz", saved / "weights.npz")
+    reseal(saved)
     with pytest.raises(ValueError, match=r"shape \(4, 5\).*shape \(12, 5\)"):
         load_agent(saved)
 
@@ -176,7 +188,7 @@ def test_dqn_round_trip_gives_identical_greedy_actions(tmp_path):
     agent.compile(keras.optimizers.Adam(1e-3))
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     save_agent(agent, tmp_path / "dqn")
-    assert sorted(os.listdir(tmp_path / "dqn")) == ["agent.json", "weights.npz"]
+    assert sorted(os.listdir(tmp_path / "dqn")) == ["agent.json", "manifest.json", "weights.npz"]
     loaded = load_agent(tmp_path / "dqn")
     assert isinstance(loaded, DQNAgent) and loaded.compiled and loaded.reward_clip == 30
     assert loaded.get_config() == agent.get_config()

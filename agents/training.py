@@ -139,9 +139,11 @@ def resume(
       against a run stopped at any step and resumed to N give the same weights (bit for bit),
       `step`, `episode`, episode ids and TensorBoard points on the episode axis; the env's
       state (cells, step counts, autoreset flags, time limit, random generator), the episodes
-      in progress and the current observations are in the checkpoint. A run killed after a
-      checkpoint writes the points after it again, with the same values. Not kept: the
-      `train/` windows (one partial window is written at the stop) and anything timed.
+      in progress and the current observations are in the checkpoint, and so is the open
+      `train/` window of the TensorBoard log (a stopped `fit` writes no partial window), so the
+      `train/` points are the same too. A run killed after a checkpoint writes the points
+      after it again, with the same values. Not the same: what is timed
+      (`train/steps_per_second`, seconds).
     - On other envs: the counters, weights, optimizer, generators and (with `save_memory`) the
       memory go on as saved, but the env is reseeded (`(seed + step) % EVAL_SEED_START`) and the
       episodes in progress are dropped: training goes on from new episodes, the first of which
@@ -260,6 +262,12 @@ def _tensorboard(config: RunConfig, agent: Any, resume_from: Path | None) -> tup
     # The same run dir: this writer's events file continues the axes (agent step, episode).
     board = ModifiedTensorBoard(log_dir=resume_from)
     board.step = agent.episode
+    window = resumed.metadata.get("tensorboard")
+    if window is not None:
+        try:  # the open training window, so the train/ points are the uninterrupted run's
+            board.set_state(window)
+        except ValueError as error:
+            warnings.warn(f"{resumed.path}: {error}; the train/ window starts anew", stacklevel=2)
     return board, resumed
 
 
@@ -289,7 +297,7 @@ def _train(
         run_dir / CHECKPOINTS,
         config.checkpoint_interval,
         include_memory=config.save_memory,
-        metadata={"run_config": config.to_json()},
+        metadata=lambda: {"run_config": config.to_json(), "tensorboard": board.get_state()},
     )
     results: dict[str, Any] = {"agent": config.agent, "env_id": config.env_id}
     results.update(env_kwargs=_env_kwargs(config), seed=config.seed, run_dir=str(run_dir))

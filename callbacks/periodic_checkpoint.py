@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         directory: The checkpoint root.
         interval: Env steps between checkpoints; 0 saves only when `save()` is called.
         include_memory: Include the replay memory.
-        metadata: JSON-able data stored with each checkpoint.
+        metadata: JSON-able data stored with each checkpoint, or a function returning it at
+            each save (for state that changes, such as a TensorBoard callback's open window).
         keep: Number of newest checkpoints kept.
     """
 
@@ -29,7 +31,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         directory: str | os.PathLike[str],
         interval: int,
         include_memory: bool = False,
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
         keep: int = 3,
     ):
         super().__init__()
@@ -49,8 +51,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         """
         counters = (self.model.step, self.model.episode)
         if self.last is None or (self.last.step, self.last.episode) != counters:
+            metadata = self.metadata() if callable(self.metadata) else self.metadata
             self.last = self.model.save_checkpoint(
-                self.directory, self.include_memory, keep=self.keep, metadata=self.metadata
+                self.directory, self.include_memory, keep=self.keep, metadata=metadata
             )
             self._last_step = self.last.step
         return self.last

@@ -131,19 +131,56 @@ class ModifiedTensorBoard(keras.callbacks.Callback):
     # --- hooks shared by Keras fit and agent fit ------------------------------------------------
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        """Checks the run is still open; learns the agent's metric names and the run's mode."""
+        """Checks the run is still open; learns the agent's metric names and the run's mode.
+
+        A training window left open by a stopped `fit` (or restored by `set_state`) goes on.
+        """
         self._events.check_open()
         names = getattr(self.model, "metrics_names", None)
         self._metric_names = tuple(names) if isinstance(names, (list, tuple)) else ()
         # agent.test numbers its episodes from 0 again: keep them apart from training's.
         self._testing = (self.params or {}).get("mode") == "test"
-        self._reset_train_window()
+        self._window_start = time.perf_counter()
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        """Writes the last partial window of training metrics and flushes the file."""
-        if self._window_steps:
+        """Writes the last partial window of a `fit` that used its budget; flushes the file.
+
+        A `fit` stopped early (`stop_training`, Ctrl+C) leaves its window open instead: the next
+        `fit` goes on with it, and `get_state` holds it for a checkpoint, so a stopped and
+        resumed run writes the same training points as an uninterrupted one.
+        """
+        stopped = getattr(self.model, "stop_training", False) or getattr(
+            self.model, "interrupted", False
+        )
+        if self._window_steps and not self._testing and not stopped:
             self._write_train_window()
         self._events.flush()
+
+    def get_state(self) -> dict[str, Any]:
+        """The open training window as JSON (floats as exact hex strings, NaN and inf too)."""
+        return {
+            "sums": {name: float.hex(float(value)) for name, value in self._sums.items()},
+            "counts": dict(self._counts),
+            "window_steps": self._window_steps,
+            "steps_taken": self._steps_taken,
+        }
+
+    def set_state(self, state: Any) -> None:
+        """Restores the open training window from `get_state()`'s output.
+
+        Raises:
+            ValueError: If `state` is not such a window; the callback is left as it was.
+        """
+        try:
+            sums = {str(name): float.fromhex(text) for name, text in state["sums"].items()}
+            counts = {str(name): int(count) for name, count in state["counts"].items()}
+            window_steps, steps_taken = int(state["window_steps"]), int(state["steps_taken"])
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise ValueError(f"not a TensorBoard training window: {str(state)[:200]}") from error
+        if set(sums) != set(counts) or min([window_steps, steps_taken, *counts.values()]) < 0:
+            raise ValueError(f"not a consistent TensorBoard training window: {str(state)[:200]}")
+        self._sums, self._counts = sums, counts
+        self._window_steps, self._steps_taken = window_steps, steps_taken
 
     # --- Keras fit ------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 A tiny DQN on a 5 x 5 Blob with a moving food and enemy (so the env's generator matters), its
 replay memory saved: the stopped and resumed run must end with the same weights, counters and
-episode ids as the uninterrupted one, and write the same TensorBoard points on the episode axis.
+episode ids as the uninterrupted one, and write the same TensorBoard points (the episode axis
+and the train/ windows).
 """
 
 from __future__ import annotations
@@ -55,12 +56,13 @@ def tiny_run(logdir: Path, num_envs: int, stop: StopAt | None = None) -> trainin
 
 
 def episode_points(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
-    """Tag -> sorted (x, value) points of the episode-axis scalars of every events file."""
+    """Tag -> sorted (x, value) points of every events file's scalars: the episode axis and the
+    train/ windows (but train/steps_per_second, which is timed)."""
     points: dict[str, list[tuple[int, float]]] = {}
     for path in event_files(run_dir):
         for event in tf.compat.v1.train.summary_iterator(str(path)):
             for value in event.summary.value:
-                if not value.tag.startswith("train/"):
+                if value.tag != "train/steps_per_second":
                     number = float(tf.make_ndarray(value.tensor))
                     points.setdefault(value.tag, []).append((event.step, number))
     return {tag: sorted(values) for tag, values in points.items()}
@@ -91,6 +93,7 @@ def test_a_run_stopped_mid_episode_and_resumed_is_the_uninterrupted_run(
         np.testing.assert_array_equal(mine, theirs)
     ours, uninterrupted = episode_points(resumed.run_dir), episode_points(whole.run_dir)
     assert ours == uninterrupted
+    assert [x for x, _ in ours["train/loss"]] == [whole.agent.step]  # none at the stop
     ids = [x for x, _ in ours["episode_reward"]]
     assert len(ids) == len(set(ids)) == whole.agent.episode  # each episode once, none lost
 

@@ -1,6 +1,7 @@
 """Keras-rl style agents for Gymnasium: tabular Q-learning and a Keras 3 DQN.
 
-`DQNAgent` and `agents.networks` import TensorFlow when first used; the rest does not.
+`agents.presets` holds the measured defaults, `agents.training` a whole training run. Submodules
+load when first used: `DQNAgent` and `agents.networks` import TensorFlow then; the rest does not.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from typing import Any
 
 from agents.core import Agent
 
-__all__ = ["Agent", "DQNAgent", "QLearningAgent", "load_agent", "memory", "networks", "policy"]
+__all__ = [
+    "Agent", "DQNAgent", "QLearningAgent", "load_agent", "memory", "networks", "policy",
+    "presets", "scoring", "training",
+]  # fmt: skip
+_SUBMODULES = (
+    "memory", "networks", "policy", "schedules", "layers", "presets", "scoring", "training",
+)  # fmt: skip
 
 _LAZY = {
     "DQNAgent": ("agents.dqn", "DQNAgent"),
@@ -23,6 +30,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)
-    if name in ("memory", "networks", "policy", "schedules", "layers"):
+    if name in _SUBMODULES:
         return importlib.import_module(f"agents.{name}")
     raise AttributeError(f"module 'agents' has no attribute {name!r}")

@@ -168,10 +168,6 @@ PRESETS: dict[tuple[str, str], Preset] = {
     ("dqn", "Blob-v0"): _BLOB_DQN,
     ("dqn", "BlobMoving-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row, not tuned for moving"),
     ("dqn", "Blob-5x5-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row"),
-    ("dqn", "BlobCoords-v0"): Preset(
-        dataclasses.replace(_BLOB_DQN.config, network="mlp"),
-        "Blob-v0's row with the MLP for the coords (untuned)",
-    ),
     ("qlearning", "Blob-v0"): _BLOB_QLEARNING,
     ("qlearning", "BlobCoords-v0"): _BLOB_QLEARNING,
     ("qlearning", "BlobMoving-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),

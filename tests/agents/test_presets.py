@@ -1,0 +1,74 @@
+"""agents.presets: every row builds a compiled agent for its env; lookups and mismatches."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium
+import pytest
+
+import agents
+from agents import networks, presets
+from agents.presets import GENERIC, PRESETS
+
+
+@pytest.mark.parametrize(("agent", "env_id"), sorted(PRESETS), ids=lambda value: str(value))
+def test_every_row_builds_a_compiled_agent_that_acts(agent, env_id):
+    row = PRESETS[(agent, env_id)]
+    assert row.chosen_by and presets.agent_name(row.config) == agent
+    env_id = "CartPole-v1" if env_id == GENERIC and agent == "dqn" else env_id
+    env_id = "FrozenLake-v1" if env_id == GENERIC else env_id
+    small = {"memory_size": 100, "hidden_units": 8} if agent == "dqn" else {}
+    config = presets.config(agent, env_id, **small, num_envs=2)
+    env = presets.make_env(agent, env_id, config)
+    try:
+        built = presets.build(agent, env, config, seed=0)
+        assert built.compiled
+        obs, _ = env.reset(seed=0)
+        assert len(built.forward(obs)) == 2
+    finally:
+        env.close()
+
+
+def test_blob_ids_get_the_measured_row_and_other_ids_the_generic_one():
+    assert presets.config("dqn", "Blob-v0") == presets.DQNConfig()
+    assert presets.config("dqn", "blobenv:Blob-v0") == presets.DQNConfig()
+    generic = presets.config("dqn", "Acrobot-v1")
+    assert generic == PRESETS[("dqn", GENERIC)].config
+    assert (generic.gamma, generic.reward_clip, generic.train_episode_steps) == (0.99, math.inf, 0)
+    assert presets.config("qlearning", "Blob-v0").obs_type == "coords"
+    assert presets.config("qlearning", "Taxi-v3").obs_type is None
+
+
+def test_build_without_a_config_uses_the_envs_preset():
+    env = gymnasium.make_vec("CartPole-v1", num_envs=2)
+    agent = presets.build("dqn", env)
+    env.close()
+    assert agent.gamma == presets.config("dqn", "CartPole-v1").gamma == 0.99
+    assert agent.model.name.startswith("mlp") or "mlp" in agent.base_model.name
+
+
+def test_overrides_mismatches_and_unknown_agents_are_clear_errors():
+    assert presets.config("dqn", "Blob-v0", steps=7).steps == 7
+    with pytest.raises(ValueError, match="has no field nosuch"):
+        presets.config("dqn", "Blob-v0", nosuch=1)
+    with pytest.raises(ValueError, match="unknown agent 'ppo'"):
+        presets.config("ppo", "Blob-v0")
+    env = gymnasium.make("Blob-v0")
+    with pytest.raises(ValueError, match="does not configure the agent"):
+        presets.build("qlearning", env, presets.DQNConfig())
+    with pytest.raises(ValueError, match="needs Discrete or MultiDiscrete"):
+        presets.build("qlearning", env)
+    env.close()
+
+
+def test_the_network_names_configs_offer_are_those_networks_build_makes():
+    for name in presets.NETWORKS:
+        shape = (10, 10, 3) if name in ("blob_cnn", "tutorial_cnn") else (4,)
+        assert networks.build(name, shape, 2, hidden_units=8).output_shape == (None, 2)
+    with pytest.raises(ValueError, match="network must be one of"):
+        networks.build("resnet", (4,), 2)
+
+
+def test_presets_is_reachable_from_the_package():
+    assert agents.presets is presets

@@ -113,7 +113,7 @@ def atomic_file(
         raise ValueError(f'mode must be "wb" or "w", got {mode!r}')
     target = Path(path)
     temp, fd = _create(target, lambda name: os.open(name, _CREATE_FLAGS, _FILE_MODE))
-    try:
+    with _replacing(temp, target):
         if mode == "wb":
             file = os.fdopen(fd, "wb")
         else:
@@ -122,11 +122,6 @@ def atomic_file(
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync(target.parent)
 
 
 @contextlib.contextmanager
@@ -148,11 +143,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     temp, _ = _create(target, _reserve)
-    try:
+    with _replacing(temp, target):
         yield temp
         if not temp.is_file():
             raise FileNotFoundError(f"nothing was written to {temp}, the temporary for {target}")
         _fsync(temp)
+
+
+@contextlib.contextmanager
+def _replacing(temp: Path, target: Path) -> Iterator[None]:
+    """Renames file `temp` onto `target` when the block succeeds (deletes it when it fails)."""
+    try:
+        yield
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

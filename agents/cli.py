@@ -70,6 +70,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if env_kwargs and not is_blob(resolve_env_id(base.env_id)):
         flags = ", ".join(map(_flag, env_kwargs))
         raise ValueError(f"{flags}: Blob options, but {base.env_id} is not a Blob env")
+    if args.agent is None:
+        base = dataclasses.replace(base, agent=_default_agent(base.env_id, env_kwargs))
     classes = list(presets.CONFIGS.values())
     agent = base.agent
     hyper = given_options(args, presets.CONFIGS[agent], classes, f"--agent {agent}")
@@ -77,6 +79,17 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError("give --steps or --episodes, not both")
     hyper_config = presets.config(agent, base.env_id, **hyper)
     return dataclasses.replace(base, env_kwargs=env_kwargs, hyper=hyper_config).resolved()
+
+
+def _default_agent(env_id: str, env_kwargs: dict[str, Any]) -> str:
+    """The first agent that can learn the env (Q-learning on FrozenLake), else the DQN.
+
+    For an unknown id, or spaces no agent takes, the DQN's run then says what is wrong.
+    """
+    try:
+        return presets.agents_for(env_id, **env_kwargs)[0]
+    except ValueError:
+        return "dqn"
 
 
 def resume_changes(args: argparse.Namespace) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from agents.scoring import (
     blob_optimum,
     evaluate_agent,
     evaluation_seeds,
+    tabular_optimum,
     validation,
     validation_interval,
 )
@@ -147,7 +148,7 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     """Trains agent `name` with `seed`, recording its learning curve; evaluates it at the end.
 
     Returns:
-        The run's figures: `seed`, `env_steps`, `train_seconds`, `curve` (points),
+        The run's figures: `seed`, `env_steps`, `train_seconds`, `gradient_steps`, `curve`,
         `validation` (its points; empty without validation), `final` (evaluation of the weights
         kept, on the full seed set) and `reached` (per threshold, the first curve point reaching
         it, or None).
@@ -163,7 +164,7 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     curve_seeds = evaluation_seeds(config.curve_episodes)
     budget, interval = config.budget(name), config.interval(name)
     curve = PeriodicEvaluation(
-        lambda agent: _curve_point(agent, config.env_id, curve_seeds, env_kwargs), interval
+        lambda agent: curve_point(agent, config.env_id, curve_seeds, env_kwargs), interval
     )
     # Validation time counts as training time (it is part of a training run); the curve's own
     # evaluations do not.
@@ -187,6 +188,7 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
         "seed": seed,
         "env_steps": int(agent.step),
         "train_seconds": curve.train_seconds,
+        "gradient_steps": gradient_steps(agent),
         "curve": curve.points,
         "validation": keep_best.points if keep_best is not None else [],
         "final": evaluate_agent(agent, config.env_id, seeds, env_kwargs),
@@ -194,16 +196,23 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
     }
 
 
-def _curve_point(
+def curve_point(
     agent: Any, env_id: str, seeds: Sequence[int], env_kwargs: dict[str, Any]
 ) -> dict[str, Any]:
+    """The figures of a learning-curve point: greedy evaluation of `agent` on `seeds`."""
     summary = evaluate_agent(agent, env_id, seeds, env_kwargs)
     keys = ("mean_return", "success_rate", "ratio_to_optimum")
     return {key: summary[key] for key in keys if key in summary}
 
 
+def gradient_steps(agent: Any) -> int:
+    """The updates an agent made: its optimizer's steps, or a table's one update per env step."""
+    optimizer = getattr(agent, "optimizer", None)
+    return int(optimizer.iterations) if optimizer is not None else int(agent.step)
+
+
 def baselines(config: CompareConfig) -> dict[str, Any]:
-    """The random policy (one run per seed) and the exact optimum, on the final seed set."""
+    """The random policy (one run per seed) and the exact optimum (Blob's or a table's)."""
     env_kwargs = dict(config.env_kwargs)
     env = make_env(resolve_env_id(config.env_id).id, env_kwargs)
     try:
@@ -215,8 +224,8 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
     for seed in config.seeds:
         final = evaluate_agent(RandomAgent(nb_actions, seed), config.env_id, seeds, env_kwargs)
         random_runs.append({"seed": seed, "final": final})
-    optimum = blob_optimum(config.env_id, env_kwargs, seeds)
     result: dict[str, Any] = {"random": random_runs, "optimum": None}
+    optimum = blob_optimum(config.env_id, env_kwargs, seeds)
     if optimum is not None:
         # An episode that never reaches the food returns -1 per step; any success returns more.
         result["optimum"] = {
@@ -224,7 +233,21 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
             "success_rate": float((optimum > -MAX_EPISODE_STEPS).mean()),
             "ratio_to_optimum": 1.0,
         }
+    optimum = tabular_optimum(config.env_id, env_kwargs, seeds)
+    if optimum is not None:  # an expectation (FrozenLake's optimal success rate)
+        result["optimum"] = {"mean_return": float(optimum.mean())}
+        result["optimum"].update({"ratio_to_optimum": 1.0} if optimum.mean() > 0 else {})
     return result
+
+
+def default_agents(env_id: str, env_kwargs: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """The agents of DEFAULT_AGENTS that can learn `env_id` (both on Blob, the DQN on CartPole).
+
+    Raises:
+        ValueError: If the env id is unknown, or no agent can learn the env.
+    """
+    able = presets.agents_for(env_id, **(env_kwargs or {}))
+    return tuple(name for name in DEFAULT_AGENTS if AGENT_SPECS[name].agent in able)
 
 
 def check_env(config: CompareConfig) -> None:

@@ -16,14 +16,16 @@ import numpy as np
 THRESHOLDS = (0.9, 0.95)
 
 
-def first_reaching(points: Sequence[dict[str, Any]], fraction: float) -> dict[str, Any] | None:
-    """The steps and seconds of the first point whose ratio to the optimum is >= `fraction`.
+def first_reaching(
+    points: Sequence[dict[str, Any]], threshold: float, key: str = "ratio_to_optimum"
+) -> dict[str, Any] | None:
+    """The steps and seconds of the first point whose figure `key` is >= `threshold`.
 
     Returns:
-        `{"steps": ..., "seconds": ...}`, or None if no point reaches it (or there is no optimum).
+        `{"steps": ..., "seconds": ...}`, or None if no point reaches it (or has no such figure).
     """
     for point in points:
-        if point.get("ratio_to_optimum", -math.inf) >= fraction:
+        if point.get(key, -math.inf) >= threshold:
             return {"steps": point["steps"], "seconds": point["seconds"]}
     return None
 
@@ -85,7 +87,7 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    has_optimum = results["optimum"] is not None
+    has_optimum = "ratio_to_optimum" in (results["optimum"] or {})
     key = "ratio_to_optimum" if has_optimum else "mean_return"
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     random_level = float(np.mean([run["final"][key] for run in results["random"]]))

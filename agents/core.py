@@ -12,7 +12,7 @@ import numpy as np
 from agents import agent_state, fit_state, registry
 from agents.callback_list import CallbackList
 from agents.console import ConsoleReport
-from agents.env_driver import EnvDriver
+from agents.env_driver import DEFAULT_MAX_EPISODE_STEPS, EnvDriver
 from agents.transitions import TransitionBatch
 
 
@@ -270,7 +270,8 @@ class Agent:
                 may finish a few more.
             callbacks: Keras callbacks (see `agents.callback_list` for the hooks they get).
             verbose: 0 silent, 1 a summary every `log_interval` steps, 2 a line per episode.
-            nb_max_episode_steps: Truncates single-env episodes at this length.
+            nb_max_episode_steps: Truncates episodes at this length (a vector env's through a
+                partial reset; see `agents.env_driver.EnvDriver`).
             log_interval: Steps between verbose=1 summaries.
             seed: Seeds the env's first reset and the agent's generator, for reproducible runs.
             resume: Go on from the fit loop state the agent holds (its last `fit`'s, or a
@@ -309,18 +310,34 @@ class Agent:
     ) -> Any:
         """Runs `nb_episodes` episodes with the test (greedy) policy, without learning.
 
+        Every episode ends: it is cut (truncated) at `nb_max_episode_steps` steps if given, and
+        otherwise, when the env has no time limit of its own (the `TimeLimit` that
+        `gymnasium.make` adds for the id's `max_episode_steps`, or `make_vec(...,
+        max_episode_steps=N)`), at `agents.env_driver.DEFAULT_MAX_EPISODE_STEPS` (10,000). A
+        vector env is cut through Gymnasium's partial reset (`reset_mask`, which its sync and
+        async vector envs have); one that has neither is refused.
+
         Args:
             env: A Gymnasium env or vector env.
             nb_episodes: Number of episodes to finish (at least: with a vector env, every
                 episode ending in the last batched step is reported).
             visualize: Calls `env.render()` after every step (give the env a render_mode).
             callbacks: Keras callbacks, driven as in `fit` with params["mode"] == "test".
-            nb_max_episode_steps: Truncates single-env episodes at this length.
+            nb_max_episode_steps: Truncates episodes at this length (before the env's own
+                limit, if that is longer).
             verbose: 0 silent, 1 or 2 a line per episode.
             seed: Seeds the env's first reset and the agent's generator.
 
         Returns:
-            A `keras.callbacks.History` with one entry per episode.
+            A `keras.callbacks.History` with one entry per episode: keras-rl's
+            `episode_reward`, `nb_episode_steps` and `nb_steps`, and `episode_cut`, True when
+            the episode was truncated by a time limit (the env's or the cap) rather than
+            terminated: `sum(history.history["episode_cut"])` counts the episodes cut.
+
+        Raises:
+            RuntimeError: If the agent needs `compile()` first.
+            ValueError: If `nb_episodes` < 1, or a vector env without a time limit of its own
+                cannot be cut (see above).
         """
         if not self.compiled:
             raise RuntimeError(
@@ -359,7 +376,8 @@ class Agent:
                 or budget < 1
             ):
                 raise ValueError(f"{name} must be a positive integer, got {budget!r}")
-        driver = EnvDriver(env, nb_max_episode_steps)
+        default_limit = None if training else DEFAULT_MAX_EPISODE_STEPS
+        driver = EnvDriver(env, nb_max_episode_steps, default_limit)
         self.check_env(driver)
         if visualize and getattr(env, "render_mode", None) is None:
             raise ValueError("visualize=True needs an env made with a render_mode, e.g. 'human'")
@@ -444,12 +462,15 @@ class Agent:
                     hooks.call("on_step_end", global_step + k, logs)
             report.step(run_steps, metrics)
             # Every episode that ended in this step is ended, also past an episode budget.
-            for i in rows[batch.done]:
+            cuts = batch.truncated & ~batch.terminated
+            for i, cut in zip(rows[batch.done], cuts[batch.done], strict=True):
                 logs = {
                     "episode_reward": float(book.returns[i]),
                     "nb_episode_steps": int(book.lengths[i]),
                     "nb_steps": self.step if self.training else run_steps,
                 }
+                if not self.training:
+                    logs["episode_cut"] = bool(cut)
                 counts = book.metric_counts
                 for name, sums in book.metric_sums.items():
                     logs[name] = sums[i] / counts[i] if counts[i] else float("nan")

@@ -6,10 +6,15 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, TimeLimit
 
 from agents.transitions import TransitionBatch
+
+#: Episodes of an env without a time limit of its own are cut (truncated) after this many steps
+#: in `Agent.test` and in evaluations, so that a policy stuck in a loop (CliffWalking's, walking
+#: into a wall) cannot hang a run.
+DEFAULT_MAX_EPISODE_STEPS = 10_000
 
 #: Gymnasium's wrappers whose whole state is these attributes (PassiveEnvChecker's flags only
 #: say which checks have run, so they are left out).
@@ -38,17 +43,32 @@ class EnvDriver:
     marked invalid, which `next_valid` tells before that step; in SAME_STEP mode the final
     observation is taken from the infos.
 
+    An episode reaching the driver's cap (`nb_max_episode_steps`) is truncated and reset by the
+    driver: a single env with `reset()`, a vector env's sub-env with Gymnasium's partial reset
+    `reset(options={"reset_mask": mask})` (its sync and async vector envs have it from 1.1),
+    so that sub-env is never marked invalid.
+
     Args:
         env: The environment to drive.
-        nb_max_episode_steps: Optional cap on episode length; an episode reaching it is
-            truncated (single envs only; give a vector env its own time limit).
+        nb_max_episode_steps: Optional cap on episode length.
+        default_max_episode_steps: The cap when `nb_max_episode_steps` is None and the env has
+            no time limit of its own (see `time_limit`); None: no cap then.
+
+    Attributes:
+        nb_max_episode_steps: The cap in force (None: none).
 
     Raises:
         TypeError: If `env` is neither a Gymnasium env nor a vector env.
-        ValueError: If the action space is not Discrete, or the vector env cannot autoreset.
+        ValueError: If the action space is not Discrete, the vector env cannot autoreset, the
+            cap is below 1, or a vector env is to be capped but cannot reset single sub-envs.
     """
 
-    def __init__(self, env: gymnasium.Env | VectorEnv, nb_max_episode_steps: int | None = None):
+    def __init__(
+        self,
+        env: gymnasium.Env | VectorEnv,
+        nb_max_episode_steps: int | None = None,
+        default_max_episode_steps: int | None = None,
+    ):
         self.env = env
         self.is_vector = isinstance(env, VectorEnv)
         if not self.is_vector and not isinstance(env, gymnasium.Env):
@@ -69,25 +89,32 @@ class EnvDriver:
                     f"vector envs must autoreset in NEXT_STEP or SAME_STEP mode, "
                     f"got {self.autoreset_mode}"
                 )
-            if nb_max_episode_steps is not None:
-                raise ValueError(
-                    "nb_max_episode_steps is for single envs; give the vector env a time limit "
-                    "(e.g. make_vec(..., max_episode_steps=N))"
-                )
+        if nb_max_episode_steps is None and time_limit(env) is None:
+            nb_max_episode_steps = default_max_episode_steps
         if nb_max_episode_steps is not None and nb_max_episode_steps < 1:
             raise ValueError(f"nb_max_episode_steps must be >= 1, got {nb_max_episode_steps}")
+        if (
+            self.is_vector
+            and nb_max_episode_steps is not None
+            and not isinstance(env.unwrapped, (SyncVectorEnv, AsyncVectorEnv))
+        ):
+            raise ValueError(
+                f"cannot cut the episodes of {env} at {nb_max_episode_steps} steps: it has no "
+                "partial reset (reset_mask); give it a time limit of its own, e.g. "
+                "gymnasium.make_vec(env_id, num_envs=N, max_episode_steps=M)"
+            )
         self.nb_max_episode_steps = nb_max_episode_steps
         self.obs: np.ndarray | None = None
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._env_ids = np.arange(self.num_envs)
-        self._episode_steps = 0
+        self._episode_steps = np.zeros(self.num_envs, dtype=np.int64)
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Resets every sub-env and returns the batch of first observations."""
         obs, _ = self.env.reset(seed=seed)
         self.obs = np.asarray(obs) if self.is_vector else np.asarray(obs)[None]
         self._resetting[:] = False
-        self._episode_steps = 0
+        self._episode_steps[:] = 0
         return self.obs
 
     @property
@@ -110,22 +137,25 @@ class EnvDriver:
         valid = self.next_valid
         if self.is_vector:
             next_obs, rewards, terminated, truncated, infos = self.env.step(actions)
+            terminated, truncated = np.asarray(terminated), np.asarray(truncated)
             self.obs = np.asarray(next_obs)
             if self.autoreset_mode == AutoresetMode.SAME_STEP:
                 next_obs = self._final_observations(next_obs, terminated | truncated, infos)
             else:
-                self._resetting = np.asarray(terminated) | np.asarray(truncated)
+                self._resetting = terminated | truncated
+            cut = self._count_steps(valid, terminated | truncated)
+            if cut.any():
+                # The partial reset may reuse the step's buffer: keep the final observations.
+                next_obs, truncated = np.array(next_obs, copy=True), truncated | cut
+                self.obs = np.asarray(self.env.reset(options={"reset_mask": cut})[0])
         else:
             next_ob, reward, term, trunc, _ = self.env.step(int(actions[0]))
-            self._episode_steps += 1
-            if self.nb_max_episode_steps is not None:
-                trunc = trunc or (not term and self._episode_steps >= self.nb_max_episode_steps)
+            trunc = trunc or bool(self._count_steps(valid, np.array([term or trunc]))[0])
             next_obs = np.asarray(next_ob)[None]
             rewards, terminated, truncated = np.array([reward]), np.array([term]), np.array([trunc])
             self.obs = next_obs
             if term or trunc:
                 self.obs = np.asarray(self.env.reset()[0])[None]
-                self._episode_steps = 0
         return TransitionBatch(
             obs,
             np.asarray(actions),
@@ -136,6 +166,18 @@ class EnvDriver:
             self._env_ids,
             valid,
         )
+
+    def _count_steps(self, valid: np.ndarray, ended: np.ndarray) -> np.ndarray:
+        """Counts a step of the `valid` sub-envs; returns those that the cap cuts now.
+
+        A sub-env whose episode `ended` by itself, or is cut, starts again from 0.
+        """
+        self._episode_steps[valid] += 1
+        cut = np.zeros(self.num_envs, dtype=bool)
+        if self.nb_max_episode_steps is not None:
+            cut = valid & ~ended & (self._episode_steps >= self.nb_max_episode_steps)
+        self._episode_steps[ended | cut] = 0
+        return cut
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
         """Returns the driver's and the env's state, or None if the env cannot save its state.
@@ -151,15 +193,19 @@ class EnvDriver:
         env = env_state(self.env)
         if env is None:
             return None
+        steps = self._episode_steps.tolist()
         values = {
             "env": env,
             "resetting": self._resetting.tolist(),
-            "episode_steps": self._episode_steps,
+            "episode_steps": steps if self.is_vector else steps[0],
         }
         return values, {"obs": self.obs}
 
     def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """Restores a state from `get_state` into this driver and its env.
+
+        A vector env's `episode_steps` is one count per sub-env (an int, as older states hold,
+        counts for every sub-env).
 
         Raises:
             ValueError: If the state does not fit this env (another shape or kind of env), or
@@ -177,12 +223,13 @@ class EnvDriver:
             raise ValueError(f"the state's resetting must be {n} bools, got {resetting!r}")
         if not all(isinstance(flag, bool) for flag in resetting):
             raise ValueError(f"the state's resetting must be {n} bools, got {resetting!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"the state's episode_steps must be an int >= 0, got {steps!r}")
+        counts = steps if self.is_vector and isinstance(steps, list) else [steps] * n
+        if len(counts) != n or not all(_is_count(count) for count in counts):
+            raise ValueError(f"the state's episode_steps must be {n} ints >= 0, got {steps!r}")
         set_env_state(self.env, values["env"])
         self.obs = obs.copy()
         self._resetting = np.array(resetting, dtype=bool)
-        self._episode_steps = steps
+        self._episode_steps = np.array(counts, dtype=np.int64)
 
     @staticmethod
     def _final_observations(obs: Any, done: np.ndarray, infos: dict) -> np.ndarray:
@@ -191,6 +238,30 @@ class EnvDriver:
         for i in np.flatnonzero(done):
             next_obs[i] = infos["final_obs"][i]
         return next_obs
+
+
+def time_limit(env: Any) -> int | None:
+    """The episode length at which `env` truncates by itself; None if it has no known limit.
+
+    A single env's is its `TimeLimit` wrapper's. A vector env's is its sub-envs' for a
+    `SyncVectorEnv` (the longest; None if one has none), else its spec's (`make_vec`'s
+    `max_episode_steps` argument, else the id's), else its `max_episode_steps` attribute (Blob's
+    native vector env has one).
+    """
+    if not isinstance(env, VectorEnv):
+        while isinstance(env, gymnasium.Wrapper):
+            if isinstance(env, TimeLimit):
+                return env._max_episode_steps
+            env = env.env
+        return None
+    base = env.unwrapped
+    if isinstance(base, SyncVectorEnv):
+        limits = [time_limit(sub_env) for sub_env in base.envs]
+        return None if None in limits else max(limits)
+    if base.spec is None:
+        return getattr(base, "max_episode_steps", None)
+    limit = base.spec.kwargs.get("max_episode_steps", base.spec.max_episode_steps)
+    return None if limit is None or limit < 0 else limit  # make's -1: no TimeLimit
 
 
 def env_state(env: Any) -> list[dict[str, Any]] | None:
@@ -249,6 +320,10 @@ def set_env_state(env: Any, layers: Any) -> None:
     for wrapper, attributes in wrappers:
         for name, value in {**attributes, **_RESTORED.get(type(wrapper), {})}.items():
             setattr(wrapper, name, value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _saves_state(env: Any) -> bool:

@@ -8,11 +8,8 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
+from agents.env_driver import DEFAULT_MAX_EPISODE_STEPS
 from agents.environments import resolve_env_id
-
-#: Evaluation episodes of an env without a time limit of its own end (truncated) after this many
-#: steps, so that a policy stuck in a loop (CliffWalking's, walking into a wall) cannot hang a run.
-DEFAULT_MAX_EPISODE_STEPS = 10_000
 
 
 class Evaluation(NamedTuple):
@@ -23,11 +20,23 @@ class Evaluation(NamedTuple):
         successes: Whether each episode ended with info["is_success"] True (False if the env
             reports no success).
         lengths: Steps of each episode.
+        cut: Whether each episode was cut by the time limit (`episode_limit`) instead of
+            terminating: truncated by the env's own limit or by DEFAULT_MAX_EPISODE_STEPS.
     """
 
     returns: np.ndarray
     successes: np.ndarray
     lengths: np.ndarray
+    cut: np.ndarray
+
+
+def episode_limit(env_id: str) -> int:
+    """The most steps an evaluation episode of `env_id` lasts.
+
+    The id's `max_episode_steps`, else DEFAULT_MAX_EPISODE_STEPS, so that a policy stuck in a
+    loop (CliffWalking's, walking into a wall) cannot hang a run.
+    """
+    return resolve_env_id(env_id).max_episode_steps or DEFAULT_MAX_EPISODE_STEPS
 
 
 def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -> Evaluation:
@@ -35,8 +44,8 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
 
     Episode i starts from `env.reset(seed=seeds[i])`, so two agents evaluated on the same seeds
     face the same start states (and `blobenv.solver.optimal_returns(seeds)` gives the optimum).
-    An episode is truncated at the id's `max_episode_steps`, or at DEFAULT_MAX_EPISODE_STEPS
-    if the id has none.
+    An episode is cut at `episode_limit(env_id)` steps: the id's `max_episode_steps`, or
+    DEFAULT_MAX_EPISODE_STEPS if the id has none.
 
     Args:
         agent: A compiled agent.
@@ -48,10 +57,11 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
         The per-episode results.
     """
     seeds = [int(seed) for seed in seeds]
-    limit = resolve_env_id(env_id).max_episode_steps or DEFAULT_MAX_EPISODE_STEPS
+    limit = episode_limit(env_id)
     n = len(seeds)
     returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
     successes, running = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    cut = np.zeros(n, dtype=bool)
     env, obs = _seeded_vector_env(env_id, seeds, env_kwargs)
     training, agent.training = agent.training, False
     try:
@@ -62,11 +72,12 @@ def evaluate(agent: Any, env_id: str, seeds: Sequence[int], **env_kwargs: Any) -
             done = running & (terminated | truncated | (lengths >= limit))
             if "is_success" in infos:
                 successes[done] = np.asarray(infos["is_success"], dtype=bool)[done]
+            cut[done] = ~np.asarray(terminated, dtype=bool)[done]
             running &= ~done
     finally:
         agent.training = training
         env.close()
-    return Evaluation(returns, successes, lengths)
+    return Evaluation(returns, successes, lengths, cut)
 
 
 def _seeded_vector_env(
@@ -85,9 +96,7 @@ def _seeded_vector_env(
             env.close()
             raise
     env.close()
-    env = gymnasium.make_vec(
-        env_id, num_envs=len(seeds), vectorization_mode="sync", **env_kwargs
-    )
+    env = gymnasium.make_vec(env_id, num_envs=len(seeds), vectorization_mode="sync", **env_kwargs)
     try:
         return env, env.reset(seed=seeds)[0]
     except BaseException:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
 from agents.layers import PlayerCentredView, PlayerOffsets
 
@@ -75,27 +76,71 @@ def tutorial_cnn(obs_shape: Sequence[int], nb_actions: int) -> keras.Model:
     return keras.Model(inputs, outputs, name="tutorial_cnn")
 
 
-def mlp(obs_shape: Sequence[int], nb_actions: int, hidden_units: int = 128) -> keras.Model:
+def mlp(
+    obs_shape: Sequence[int],
+    nb_actions: int,
+    hidden_units: int = 128,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> keras.Model:
     """Two hidden ReLU layers on the flattened observation, for vector envs such as CartPole.
+
+    Its layers start as PyTorch's `nn.Linear` does (`_fan_in_uniform`), random biases included.
 
     Args:
         obs_shape: The observation shape (flattened by the model).
         nb_actions: Number of discrete actions.
         hidden_units: Width of the two hidden layers.
+        bounds: The observation space's (low, high): each entry with finite bounds is scaled
+            to [-1, 1] (a `Normalization` layer, saved with the model), the others are left
+            as they are. MountainCar's velocity spans ±0.07: unscaled, it barely moves the
+            first layer.
 
     Returns:
         A Keras model mapping an observation batch to Q-values.
     """
     inputs = keras.Input(shape=tuple(obs_shape), name="observation")
     x = keras.layers.Flatten()(inputs)
+    if bounds is not None:
+        mean, variance = _bounds_scaling(*bounds)
+        x = keras.layers.Normalization(mean=mean, variance=variance, name="bounds_scaling")(x)
+    width = int(x.shape[-1])
     for _ in range(2):
-        x = keras.layers.Dense(hidden_units, activation="relu")(x)
-    outputs = keras.layers.Dense(int(nb_actions), name="q_values")(x)
+        x = keras.layers.Dense(hidden_units, activation="relu", **_fan_in_uniform(width))(x)
+        width = hidden_units
+    outputs = keras.layers.Dense(int(nb_actions), name="q_values", **_fan_in_uniform(width))(x)
     return keras.Model(inputs, outputs, name="mlp")
 
 
+def _fan_in_uniform(fan_in: int) -> dict[str, keras.initializers.Initializer]:
+    """Weights and biases uniform in ±1/sqrt(fan_in), as PyTorch's `nn.Linear` starts.
+
+    Keras' default zero biases put every first-layer ReLU boundary through the origin: on a
+    2-d observation (MountainCar's) the features cannot tell near states from far ones.
+    """
+    bound = 1.0 / float(np.sqrt(max(fan_in, 1)))
+    return {
+        "kernel_initializer": keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"),
+        "bias_initializer": keras.initializers.RandomUniform(-bound, bound),
+    }
+
+
+def _bounds_scaling(low: np.ndarray, high: np.ndarray) -> tuple[list[float], list[float]]:
+    """The mean and variance that map finite [low, high] to [-1, 1], and leave the rest."""
+    low = np.asarray(low, dtype=np.float64).ravel()
+    high = np.asarray(high, dtype=np.float64).ravel()
+    finite = np.isfinite(low) & np.isfinite(high) & (high > low)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = np.where(finite, (low + high) / 2, 0.0)
+        half = np.where(finite, (high - low) / 2, 1.0)
+    return mean.tolist(), (half**2).tolist()
+
+
 def build(
-    name: str, obs_shape: Sequence[int], nb_actions: int, hidden_units: int = 128
+    name: str,
+    obs_shape: Sequence[int],
+    nb_actions: int,
+    hidden_units: int = 128,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> keras.Model:
     """The Q-network `name` for observations of `obs_shape`.
 
@@ -105,6 +150,7 @@ def build(
         obs_shape: The observation shape.
         nb_actions: Number of discrete actions.
         hidden_units: Width of the hidden layers of blob_cnn and mlp.
+        bounds: For the mlp: the observation space's (low, high), to scale its finite entries.
 
     Raises:
         ValueError: If the name is unknown or the network does not take such observations.
@@ -116,7 +162,7 @@ def build(
     if name == "auto":
         name = "tutorial_cnn" if len(obs_shape) == 3 else "mlp"
     if name == "mlp":
-        return mlp(obs_shape, nb_actions, hidden_units)
+        return mlp(obs_shape, nb_actions, hidden_units, bounds)
     if len(obs_shape) != 3:
         raise ValueError(
             f"{name} takes image observations (height, width, channels), the env gives shape "

@@ -24,11 +24,16 @@ RESUMABLE = ("steps", "episodes", "eval_episodes", "checkpoint_interval", "save_
 class RunConfig:
     """Everything a training run needs; `hyper` holds the agent's hyperparameters."""
 
-    agent: str = option("dqn", "the agent", choices=tuple(presets.CONFIGS))
+    agent: str = option(
+        "dqn",
+        "the agent (default: the first of dqn, qlearning that can learn --env-id: qlearning on "
+        "FrozenLake-v1 or Taxi-v4; dqn in Python)",
+        choices=tuple(presets.CONFIGS),
+    )
     env_id: str = option(
         "Blob-v0",
         "any registered Gymnasium id with a Discrete action space, e.g. Blob-v0, "
-        "BlobMoving-v0, Blob-5x5-v0, CartPole-v1, FrozenLake-v1",
+        "BlobMoving-v0, Blob-5x5-v0, CartPole-v1, MountainCar-v0, FrozenLake-v1, Taxi-v4",
     )
     episodes: int | None = option(None, "train for this many episodes instead of --steps", int)
     seed: int = option(0, "seeds the env, the agent and the network")

@@ -1,4 +1,7 @@
-"""A run's figures: greedy evaluation on fixed seeds, the ratio to Blob's exact optimum.
+"""A run's figures: greedy evaluation on fixed seeds, against the exact optimum where known.
+
+The optimum is Blob's (static games, `blobenv.solver`) or a tabular env's (value iteration on its
+transition table, `blobenv.tabular_solver`, over the same episode limit as the evaluation).
 
 Training, validation and evaluation episodes draw their seeds from disjoint ranges, so that
 choosing the best weights on validation does not leak into the evaluation reported.
@@ -12,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from agents.environments import is_blob, resolve_env_id
+from agents.evaluation import episode_limit, evaluate
+from blobenv import tabular_solver
 
 #: Evaluation episode i starts from reset(seed=EVAL_SEED_START + i); training seeds stay below.
 EVAL_SEED_START = 1_000_000
@@ -60,6 +65,17 @@ def blob_optimum(env_id: str, env_kwargs: dict[str, Any], seeds: Sequence[int]) 
     return optimal_returns([int(seed) for seed in seeds], int(options.get("size", 10)))
 
 
+def tabular_optimum(env_id: str, env_kwargs: dict[str, Any], seeds: Sequence[int]) -> Any:
+    """The exact optimal expected return per seed, or None if the env has no transition table.
+
+    Solved once per process for each id and kwargs (see `blobenv.tabular_solver`), with the
+    horizon of the evaluation's episodes (`agents.evaluation.episode_limit`).
+    """
+    if not tabular_solver.has_transition_table(env_id, **env_kwargs):
+        return None
+    return tabular_solver.optimal_returns(env_id, seeds, episode_limit(env_id), **env_kwargs)
+
+
 def evaluate_agent(
     agent: Any, env_id: str, seeds: Sequence[int], env_kwargs: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -72,12 +88,15 @@ def evaluate_agent(
         env_kwargs: The env's keyword arguments.
 
     Returns:
-        `episodes`, `seeds` (first and last), `mean_return`, `std_return`, `mean_length`; the
-        `success_rate` for Blob envs; `optimal_mean_return` and `ratio_to_optimum` for static
-        Blob games.
+        `episodes`, `seeds` (first and last), `mean_return`, `std_return`, `mean_length`,
+        `episodes_cut` (the episodes that reached the time limit without terminating, see
+        `agents.evaluation.episode_limit`); the `success_rate` for Blob envs;
+        `optimal_mean_return` and `ratio_to_optimum` for static Blob games; for envs with a
+        transition table (FrozenLake, Taxi, CliffWalking), `optimal_mean_return` (the exact
+        optimum over the same seeds and episode limit) and, when it is positive,
+        `ratio_to_optimum`, else (a ratio to a negative optimum would read backwards:
+        CliffWalking's is -13) `gap_to_optimum` = optimum - mean return.
     """
-    from agents.evaluation import evaluate
-
     env_kwargs = dict(env_kwargs or {})
     result = evaluate(agent, env_id, seeds, **env_kwargs)
     summary: dict[str, Any] = {
@@ -86,14 +105,31 @@ def evaluate_agent(
         "mean_return": float(result.returns.mean()),
         "std_return": float(result.returns.std()),
         "mean_length": float(result.lengths.mean()),
+        "episodes_cut": int(result.cut.sum()),
     }
-    if is_blob(resolve_env_id(env_id)):
+    blob = is_blob(resolve_env_id(env_id))
+    if blob:
         summary["success_rate"] = float(result.successes.mean())
     optimum = blob_optimum(env_id, env_kwargs, seeds)
     if optimum is not None:
         summary["optimal_mean_return"] = float(np.mean(optimum))
         summary["ratio_to_optimum"] = summary["mean_return"] / summary["optimal_mean_return"]
+    elif not blob:
+        summary.update(_against_tabular_optimum(env_id, env_kwargs, seeds, summary["mean_return"]))
     return summary
+
+
+def _against_tabular_optimum(
+    env_id: str, env_kwargs: dict[str, Any], seeds: Sequence[int], mean_return: float
+) -> dict[str, float]:
+    """`optimal_mean_return` and the ratio to it (or, unless positive, the gap); {} if none."""
+    optimum = tabular_optimum(env_id, env_kwargs, seeds)
+    if optimum is None:
+        return {}
+    best = float(np.mean(optimum))
+    if best > 0:
+        return {"optimal_mean_return": best, "ratio_to_optimum": mean_return / best}
+    return {"optimal_mean_return": best, "gap_to_optimum": best - mean_return}
 
 
 def validation(
@@ -122,7 +158,7 @@ def validation(
 
 
 def describe_evaluation(summary: dict[str, Any]) -> str:
-    """One line for people: mean return, success rate, ratio to the optimum."""
+    """One line for people: mean return, success rate, against the optimum, episodes cut."""
     line = (
         f"greedy evaluation over {summary['episodes']} episodes: mean return "
         f"{summary['mean_return']:.2f} ± {summary['std_return']:.2f}"
@@ -134,4 +170,11 @@ def describe_evaluation(summary: dict[str, Any]) -> str:
             f", {100 * summary['ratio_to_optimum']:.1f}% of the optimum "
             f"({summary['optimal_mean_return']:.2f})"
         )
+    elif "gap_to_optimum" in summary:
+        line += (
+            f", {summary['gap_to_optimum']:.2f} below the optimum "
+            f"({summary['optimal_mean_return']:.2f})"
+        )
+    if summary.get("episodes_cut"):
+        line += f", {summary['episodes_cut']} episodes cut by the time limit"
     return line

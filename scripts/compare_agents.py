@@ -30,6 +30,7 @@ from agents.comparison import (
     CompareConfig,
     check_env,
     compare,
+    default_agents,
     parse_settings,
 )
 from agents.scoring import EVAL_SEED_START, VALIDATION_SEED_START, check_episodes
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         choices=list(AGENT_SPECS),
         metavar="NAME",
-        help=f"agents to compare, from: {names} (default: {' '.join(DEFAULT_AGENTS)})",
+        help=f"agents to compare, from: {names} (default: those of {' '.join(DEFAULT_AGENTS)} "
+        "that can learn --env-id)",
     )
     parser.add_argument(
         "--ablation",
@@ -128,7 +130,13 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
     """
     if args.ablation and args.agents:
         raise ValueError("give --agents or --ablation, not both")
-    agents = ABLATION if args.ablation else tuple(args.agents or DEFAULT_AGENTS)
+    env_kwargs = {
+        name: getattr(args, name)
+        for name in ("size", "moving_food", "moving_enemy")
+        if getattr(args, name) is not None
+    }
+    agents = ABLATION if args.ablation else tuple(args.agents or ())
+    agents = agents or default_agents(args.env_id, env_kwargs)
     if len(set(agents)) != len(agents):
         raise ValueError(f"--agents lists an agent twice: {' '.join(agents)}")
     if len(set(args.seeds)) != len(args.seeds):
@@ -145,11 +153,7 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
         settings=parse_settings(args.set),
         agents=agents,
         env_id=args.env_id,
-        env_kwargs=tuple(
-            (name, getattr(args, name))
-            for name in ("size", "moving_food", "moving_enemy")
-            if getattr(args, name) is not None
-        ),
+        env_kwargs=tuple(env_kwargs.items()),
         steps=args.steps,
         seeds=tuple(args.seeds),
         eval_every=args.eval_every,

@@ -47,6 +47,24 @@ def test_other_env_ids_get_their_own_preset():
     assert parse("--env-id", "CartPole-v1").hyper.gamma == 0.99
 
 
+@pytest.mark.parametrize(
+    ("env_id", "agent"),
+    [
+        ("CartPole-v1", "dqn"), ("MountainCar-v0", "dqn"), ("Acrobot-v1", "dqn"),
+        ("FrozenLake-v1", "qlearning"), ("Taxi-v4", "qlearning"),
+        ("CliffWalking-v1", "qlearning"),  # no time limit of its own: episodes are capped
+    ],
+)  # fmt: skip
+def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, agent, tmp_path):
+    budget = ["--steps", "120", "--val-every", "120", "--val-episodes", "2", "--eval-episodes", "3"]
+    assert cli.main(["--env-id", env_id, *budget, "--logdir", str(tmp_path)]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    results = results_of(run_dir)
+    assert results["agent"] == agent and results["env_steps"] >= 120
+    assert results["evaluation"]["episodes"] == 3
+    assert parse("--env-id", env_id).hyper == presets.config(agent, env_id)
+
+
 def test_options_override_the_chosen_agents_defaults():
     config = parse("--lr", "0.5", "--no-double", "--dueling", "--steps", "7", "--n-step", "3")
     assert config.hyper == DQNConfig(lr=0.5, double=False, dueling=True, steps=7, n_step=3)
@@ -78,8 +96,10 @@ def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, mes
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--env-id", "MountainCarContinuous-v0"], "needs a Discrete one"),
-        (["--env-id", "FrozenLake-v1"], "the DQN needs Box (array) observations"),
+        (["--agent", "dqn", "--env-id", "MountainCarContinuous-v0"], "needs a Discrete one"),
+        (["--agent", "dqn", "--env-id", "FrozenLake-v1"], "the DQN needs Box (array) observations"),
+        (["--agent", "qlearning", "--env-id", "CartPole-v1"], "Q-learning needs Discrete"),
+        (["--env-id", "Pendulum-v1"], "the action space is Box(-2.0, 2.0, (1,), float32)"),
         (["--env-id", "CartPole-v1", "--network", "blob_cnn"], "use the network mlp"),
         (["--env-id", "NoSuchGame-v3"], "unknown env id 'NoSuchGame-v3'"),
     ],

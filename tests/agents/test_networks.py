@@ -76,3 +76,30 @@ def test_bad_shapes_are_refused():
         blob_cnn((10, 10), 9)
     with pytest.raises(ValueError, match="radius"):
         PlayerCentredView(radius=-1)
+
+
+def test_the_mlp_scales_bounded_entries_to_unit_range_and_leaves_unbounded_ones():
+    from agents.networks import mlp
+
+    low, high = np.array([-1.2, -0.07, -np.inf]), np.array([0.6, 0.07, np.inf])
+    model = mlp((3,), 2, hidden_units=4, bounds=(low, high))
+    scaling = keras.Model(model.input, model.get_layer("bounds_scaling").output)
+    obs = np.array([[-1.2, -0.07, 5.0], [0.6, 0.07, -3.0], [-0.3, 0.0, 0.0]], dtype=np.float32)
+    expected = [[-1.0, -1.0, 5.0], [1.0, 1.0, -3.0], [0.0, 0.0, 0.0]]
+    np.testing.assert_allclose(scaling(obs), expected, atol=1e-5)
+    reloaded = keras.models.model_from_json(model.to_json())
+    reloaded.set_weights(model.get_weights())
+    np.testing.assert_allclose(reloaded(obs), model(obs), atol=1e-6)
+
+
+def test_a_mountaincar_dqn_with_scaled_inputs_saves_and_loads(tmp_path):
+    import agents
+    from agents import presets
+
+    env = gymnasium.make("MountainCar-v0")
+    agent = presets.build("dqn", env, presets.config("dqn", "MountainCar-v0"), seed=0)
+    assert agent.model.get_layer("bounds_scaling") is not None
+    agent.save(tmp_path / "agent")
+    loaded = agents.load_agent(tmp_path / "agent")
+    obs = np.array([[-0.5, 0.01], [0.3, -0.05]], dtype=np.float32)
+    np.testing.assert_allclose(loaded.model(obs), agent.model(obs), atol=1e-6)

@@ -96,7 +96,7 @@ def test_contradicting_options_exit_with_a_usage_error(argv, message, capsys):
 
 
 def test_env_the_dqn_cannot_learn_is_refused_before_training(tmp_path, capsys):
-    argv = ["--env-id", "FrozenLake-v1", "--out", str(tmp_path / "out")]
+    argv = ["--agents", "dqn", "--env-id", "FrozenLake-v1", "--out", str(tmp_path / "out")]
     assert compare_agents.main(argv) == 1
     assert "the DQN needs Box (array) observations" in capsys.readouterr().err
     assert not (tmp_path / "out" / "compare.json").exists()

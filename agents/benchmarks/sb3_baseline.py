@@ -1,0 +1,102 @@
+"""Stable-Baselines3's DQN with the RL Zoo's hyperparameters: the peer of `bench_suite.py`'s rows.
+
+Imports stable_baselines3 (the `[compare]` extra); `agents.benchmarks.suite` imports this module
+only when it is installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium
+import numpy as np
+from stable_baselines3 import DQN
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents.benchmarks.zoo import ZOO_DQN
+
+
+class GreedyPolicy:
+    """An SB3 model as `agents.evaluation.evaluate` takes an agent: greedy actions in a batch."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.training = False
+
+    def forward(self, obs: np.ndarray) -> np.ndarray:
+        """The model's deterministic action for each observation."""
+        return self.model.predict(obs, deterministic=True)[0]
+
+
+class _Curve(BaseCallback):
+    """Records a learning-curve point every `every` env steps, its own time left out."""
+
+    def __init__(self, evaluate: Callable[[Any], dict[str, Any]], every: int):
+        super().__init__()
+        self.evaluate, self.every = evaluate, every
+        self.points: list[dict[str, Any]] = []
+        self.evaluation_seconds, self.start = 0.0, 0.0
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+        self._record()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps % self.every == 0:
+            self._record()
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.points or self.points[-1]["steps"] != self.num_timesteps:
+            self._record()
+
+    def train_seconds(self) -> float:
+        """Wall time since training started, the curve's evaluations left out."""
+        return time.perf_counter() - self.start - self.evaluation_seconds
+
+    def _record(self) -> None:
+        began = time.perf_counter()
+        point = {"steps": self.num_timesteps, "seconds": self.train_seconds()}
+        self.points.append({**point, **self.evaluate(GreedyPolicy(self.model))})
+        self.evaluation_seconds += time.perf_counter() - began
+
+
+def train_sb3(
+    env_id: str,
+    steps: int,
+    seed: int,
+    every: int,
+    evaluate: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """Trains SB3's DQN with the RL Zoo's hyperparameters of `env_id`, recording its curve.
+
+    Args:
+        env_id: An id of `ZOO_DQN`.
+        steps: Env steps to train.
+        seed: Seeds SB3 (its networks, exploration and env).
+        every: Env steps between curve points.
+        evaluate: Maps a greedy policy to the figures of a curve point.
+
+    Returns:
+        `env_steps`, `train_seconds` (curve evaluations left out), `gradient_steps`, `curve`
+        and `model` (the last one, which is what SB3's `learn` leaves).
+
+    Raises:
+        ValueError: If the RL Zoo has no DQN hyperparameters for `env_id`.
+    """
+    if env_id not in ZOO_DQN:
+        raise ValueError(f"the RL Zoo has no DQN row for {env_id!r}; it has {sorted(ZOO_DQN)}")
+    env = gymnasium.make(env_id)
+    model = DQN("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **ZOO_DQN[env_id])
+    curve = _Curve(evaluate, every)
+    model.learn(total_timesteps=steps, callback=curve)
+    env.close()
+    return {
+        "env_steps": int(model.num_timesteps),
+        "train_seconds": curve.train_seconds(),
+        "gradient_steps": int(model._n_updates),
+        "curve": curve.points,
+        "model": model,
+    }

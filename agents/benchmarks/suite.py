@@ -29,19 +29,17 @@ OURS, SB3 = "ours", "sb3"
 
 @dataclass(frozen=True)
 class SuiteRow:
-    """One (agent, env id) of the suite, with its budget and what counts as solved.
+    """One (agent, env id) of the suite and what counts as solved; its budget is its preset's.
 
     Attributes:
         agent: "dqn" or "qlearning".
         env_id: A registered id.
-        steps: Env steps per run.
         threshold: The figure `metric` of a greedy evaluation that counts as solved.
         metric: "mean_return", or "ratio_to_optimum" where the env has an exact optimum.
     """
 
     agent: str
     env_id: str
-    steps: int
     threshold: float
     metric: str = "mean_return"
 
@@ -49,6 +47,13 @@ class SuiteRow:
     def name(self) -> str:
         """The row's name on the command line: `agent/env id`."""
         return f"{self.agent}/{self.env_id}"
+
+    @property
+    def steps(self) -> int:
+        """Env steps per run: the budget of the agent's preset for the env (`agents.presets`)."""
+        from agents import presets
+
+        return presets.config(self.agent, self.env_id).steps
 
     @property
     def has_peer(self) -> bool:
@@ -59,10 +64,10 @@ class SuiteRow:
 SUITE = {
     row.name: row
     for row in (
-        SuiteRow("dqn", "CartPole-v1", 50_000, 475.0),
-        SuiteRow("dqn", "MountainCar-v0", 120_000, -110.0),
-        SuiteRow("qlearning", "FrozenLake-v1", 200_000, 0.95, "ratio_to_optimum"),
-        SuiteRow("qlearning", "Taxi-v4", 200_000, 0.99, "ratio_to_optimum"),
+        SuiteRow("dqn", "CartPole-v1", 475.0),
+        SuiteRow("dqn", "MountainCar-v0", -110.0),
+        SuiteRow("qlearning", "FrozenLake-v1", 0.95, "ratio_to_optimum"),
+        SuiteRow("qlearning", "Taxi-v4", 0.99, "ratio_to_optimum"),
     )
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agents import presets
 from agents.comparison import ABLATION, AGENT_SPECS, CompareConfig
@@ -134,3 +135,25 @@ def test_table_gives_mean_and_std_over_seeds_and_counts_seeds_that_never_reached
     ]
     assert lines[2].startswith("| Random policy | -100.00 | -5.000 |")
     assert lines[4].startswith("| Optimum (exact) | 20.00 | 1.000 | 100.0% |")
+
+
+def test_the_default_agents_are_those_that_can_learn_the_env():
+    from agents.comparison import default_agents
+
+    assert default_agents("Blob-v0") == ("qlearning", "dqn")
+    assert default_agents("CartPole-v1") == ("dqn",)
+    assert default_agents("FrozenLake-v1") == default_agents("Taxi-v4") == ("qlearning",)
+    with pytest.raises(ValueError, match="no agent can learn Pendulum-v1"):
+        default_agents("Pendulum-v1")
+
+
+def test_a_tabular_env_has_its_exact_optimum_as_the_ceiling():
+    from agents.comparison import baselines
+
+    lake = baselines(CompareConfig(env_id="FrozenLake-v1", seeds=(0,), eval_episodes=20))
+    assert lake["optimum"] == {
+        "mean_return": pytest.approx(0.74419, abs=1e-5),
+        "ratio_to_optimum": 1.0,
+    }
+    cliff = baselines(CompareConfig(env_id="CliffWalking-v1", seeds=(0,), eval_episodes=2))
+    assert cliff["optimum"] == {"mean_return": -13.0}  # negative: no ratio, the gap is reported

@@ -18,6 +18,8 @@ def test_every_row_builds_a_compiled_agent_that_acts(agent, env_id):
     assert row.chosen_by and presets.agent_name(row.config) == agent
     env_id = "CartPole-v1" if env_id == GENERIC and agent == "dqn" else env_id
     env_id = "FrozenLake-v1" if env_id == GENERIC else env_id
+    if env_id not in gymnasium.registry:  # Taxi-v3 is Taxi-v4 before Gymnasium 1.3
+        pytest.skip(f"this Gymnasium {gymnasium.__version__} does not register {env_id}")
     small = {"memory_size": 100, "hidden_units": 8} if agent == "dqn" else {}
     config = presets.config(agent, env_id, **small, num_envs=2)
     env = presets.make_env(agent, env_id, config)
@@ -38,6 +40,16 @@ def test_blob_ids_get_the_measured_row_and_other_ids_the_generic_one():
     assert (generic.gamma, generic.reward_clip, generic.train_episode_steps) == (0.99, math.inf, 0)
     assert presets.config("qlearning", "Blob-v0").obs_type == "coords"
     assert presets.config("qlearning", "Taxi-v3").obs_type is None
+    assert presets.config("qlearning", "CliffWalking-v1") == PRESETS[("qlearning", GENERIC)].config
+
+
+def test_the_classic_ids_have_rows_of_their_own_with_their_measured_budgets():
+    assert presets.config("dqn", "CartPole-v1").steps == 50_000
+    assert presets.config("dqn", "MountainCar-v0").steps == 120_000
+    assert presets.config("qlearning", "FrozenLake-v1").steps == 200_000
+    assert presets.config("qlearning", "Taxi-v4") == presets.config("qlearning", "Taxi-v3")
+    for key in [("dqn", "CartPole-v1"), ("dqn", "MountainCar-v0"), ("qlearning", "Taxi-v4")]:
+        assert "README" in PRESETS[key].chosen_by
 
 
 def test_build_without_a_config_uses_the_envs_preset():
@@ -72,3 +84,18 @@ def test_the_network_names_configs_offer_are_those_networks_build_makes():
 
 def test_presets_is_reachable_from_the_package():
     assert agents.presets is presets
+
+
+def test_grad_clip_and_scale_obs_reach_the_optimizer_and_the_network():
+    env = gymnasium.make("MountainCar-v0")
+    small = {"memory_size": 100, "hidden_units": 8}
+    clipped = presets.build(
+        "dqn", env, presets.config("dqn", "CartPole-v1", **small, grad_clip=10.0)
+    )
+    assert clipped.optimizer.global_clipnorm == 10.0
+    assert "bounds_scaling" not in [layer.name for layer in clipped.model.layers]
+    scaled = presets.build("dqn", env, presets.config("dqn", "MountainCar-v0", **small))
+    assert scaled.optimizer.global_clipnorm is None
+    assert "bounds_scaling" in [layer.name for layer in scaled.model.layers]
+    with pytest.raises(ValueError, match="grad_clip"):
+        presets.check_config(presets.config("dqn", "CartPole-v1", grad_clip=0.0))

@@ -31,6 +31,18 @@ def resolve_env_id(env_id: str) -> gymnasium.envs.registration.EnvSpec:
         ) from error
 
 
+def first_registered(*env_ids: str) -> str:
+    """The first of `env_ids` this Gymnasium registers (Taxi-v4 from 1.3 on, Taxi-v3 before).
+
+    Raises:
+        ValueError: If it registers none of them.
+    """
+    for env_id in env_ids:
+        if env_id in gymnasium.registry:
+            return env_id
+    raise ValueError(f"Gymnasium {gymnasium.__version__} registers none of {list(env_ids)}")
+
+
 def is_blob(spec: gymnasium.envs.registration.EnvSpec | None) -> bool:
     """Whether `spec` is one of the Blob games."""
     return spec is not None and spec.entry_point == ENTRY_POINT

@@ -17,6 +17,7 @@ from agents.presets import DQNConfig, QLearningConfig
 from agents.run_config import RunConfig
 from agents.scoring import EVAL_SEED_START
 from tests.callbacks.event_files import event_files
+from tests.gym_ids import TAXI
 
 
 def parse(*argv: str) -> RunConfig:
@@ -51,7 +52,7 @@ def test_other_env_ids_get_their_own_preset():
     ("env_id", "agent"),
     [
         ("CartPole-v1", "dqn"), ("MountainCar-v0", "dqn"), ("Acrobot-v1", "dqn"),
-        ("FrozenLake-v1", "qlearning"), ("Taxi-v4", "qlearning"),
+        ("FrozenLake-v1", "qlearning"), (TAXI, "qlearning"),
         ("CliffWalking-v1", "qlearning"),  # no time limit of its own: episodes are capped
     ],
 )  # fmt: skip

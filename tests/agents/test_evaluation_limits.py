@@ -13,6 +13,7 @@ from agents.env_driver import DEFAULT_MAX_EPISODE_STEPS, EnvDriver, time_limit
 from agents.qlearning import QLearningAgent
 from tests.agents.test_core import AlwaysRight
 from tests.agents.toy_envs import Corridor
+from tests.gym_ids import TAXI
 
 CLIFF_START, UP = 36, 0
 
@@ -60,7 +61,7 @@ def test_a_vector_env_without_a_limit_is_cut_through_a_partial_reset():
 
 def test_the_envs_own_limit_comes_first_and_terminated_episodes_are_not_cut():
     agent = QLearningAgent(gymnasium.spaces.Discrete(500), 6, seed=0)
-    history = agent.test(gymnasium.make("Taxi-v4"), nb_episodes=2, verbose=0)
+    history = agent.test(gymnasium.make(TAXI), nb_episodes=2, verbose=0)
     assert history.history["nb_episode_steps"] == [200, 200]  # its TimeLimit, not 10,000
     assert history.history["episode_cut"] == [True, True]
     history = AlwaysRight().test(Corridor(3), nb_episodes=2, verbose=0)
@@ -99,7 +100,7 @@ def test_a_vector_env_that_cannot_be_cut_is_refused():
 
 
 def test_time_limits_are_read_from_wrappers_specs_and_native_vector_envs():
-    assert time_limit(gymnasium.make("Taxi-v4")) == 200
+    assert time_limit(gymnasium.make(TAXI)) == 200
     assert time_limit(gymnasium.make("CliffWalking-v1")) is None
     assert time_limit(gymnasium.make("CliffWalking-v1", max_episode_steps=7)) == 7
     assert time_limit(gymnasium.make_vec("CliffWalking-v1", num_envs=2)) is None

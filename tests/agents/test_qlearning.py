@@ -13,6 +13,7 @@ import blobenv  # noqa: F401  (registers Blob-v0)
 from agents.evaluation import evaluate
 from agents.qlearning import QLearningAgent, space_from_config, space_to_config
 from agents.transitions import TransitionBatch
+from tests.gym_ids import TAXI
 
 BLOB_COORDS = spaces.MultiDiscrete([19] * 4)
 
@@ -58,7 +59,7 @@ def test_blob_coords_learns_above_random_in_a_short_vector_run():
 
 @pytest.mark.slow
 def test_learns_taxi_to_a_positive_mean_return():
-    env = gymnasium.make("Taxi-v4")
+    env = gymnasium.make(TAXI)
     agent = QLearningAgent(env.observation_space, int(env.action_space.n), seed=0)
     agent.fit(env, nb_steps=60_000, verbose=0, seed=0)
     history = agent.test(env, nb_episodes=20, verbose=0, seed=1)

@@ -9,6 +9,7 @@ import pytest
 from agents.qlearning import QLearningAgent
 from agents.scoring import blob_optimum, describe_evaluation, evaluate_agent, evaluation_seeds
 from blobenv import tabular_solver
+from tests.gym_ids import TAXI
 
 #: The shortest way across FrozenLake 4x4 (0 left, 1 down, 2 right, 3 up), by state.
 FROZEN_LAKE_ROUTE = {0: 2, 1: 2, 2: 1, 6: 1, 10: 1, 14: 2}
@@ -56,7 +57,7 @@ def test_the_best_route_on_frozen_lake_is_the_whole_optimum():
 
 
 def test_an_untrained_taxi_is_cut_at_200_steps_and_measured_against_the_optimum():
-    summary = evaluate_agent(untrained("Taxi-v4"), "Taxi-v4", evaluation_seeds(100))
+    summary = evaluate_agent(untrained(TAXI), TAXI, evaluation_seeds(100))
     assert summary["optimal_mean_return"] == 8.0  # over these seeds' start states
     assert summary["mean_return"] == -200.0 and summary["episodes_cut"] == 100
     assert summary["ratio_to_optimum"] == -25.0

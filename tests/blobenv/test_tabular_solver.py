@@ -16,6 +16,7 @@ from blobenv.tabular_solver import (
     solve,
     transition_table,
 )
+from tests.gym_ids import TAXI
 
 #: A stochastic table: two outcomes with one next state, terminal outcomes, an absorbing state 3.
 STOCHASTIC = {
@@ -144,16 +145,16 @@ def test_slippery_frozen_lake_matches_its_greedy_policy_played_by_the_env():
 
 def test_taxi_gives_each_seed_the_value_of_its_own_start_state():
     seeds = list(range(1_000_000, 1_000_100))
-    values = optimal_values("Taxi-v4")  # its max_episode_steps: 200
-    env = gymnasium.make("Taxi-v4")
+    values = optimal_values(TAXI)  # its max_episode_steps: 200
+    env = gymnasium.make(TAXI)
     starts = [env.reset(seed=seed)[0] for seed in seeds]
-    returns = optimal_returns("Taxi-v4", seeds)
+    returns = optimal_returns(TAXI, seeds)
     np.testing.assert_array_equal(returns, values[starts])
     assert len(set(starts)) > 50 and len(set(returns.tolist())) > 3
     assert returns.mean() == 8.0  # deterministic: 20 for the drop-off, -1 per other step
-    assert optimal_returns("Taxi-v4", seeds, is_rainy=True).mean() == pytest.approx(
-        4.0685, abs=1e-4
-    )
+    rainy = optimal_returns(TAXI, seeds, is_rainy=True).mean()
+    # Taxi-v4 changed the rainy game's slips; both make the optimum lower.
+    assert rainy == pytest.approx(4.0685, abs=1e-4) if TAXI == "Taxi-v4" else rainy < 8.0
 
 
 def test_horizons_come_from_the_id():
@@ -177,13 +178,13 @@ def test_envs_without_a_usable_table_are_refused():
     assert not has_transition_table("CartPole-v1")
     with pytest.raises(ValueError, match="CartPoleEnv has no transition table"):
         optimal_values("CartPole-v1", 10)
-    assert not has_transition_table("Taxi-v4", fickle_passenger=True)
+    assert not has_transition_table(TAXI, fickle_passenger=True)
     with pytest.raises(ValueError, match="fickle passenger"):
-        optimal_values("Taxi-v4", fickle_passenger=True)
+        optimal_values(TAXI, fickle_passenger=True)
     assert not has_transition_table("FrozenLake-v1", map_name=None)  # a new random map per make
     with pytest.raises(ValueError, match="changes from one make to the next"):
         optimal_values("FrozenLake-v1", map_name=None)
-    assert has_transition_table("Taxi-v4", is_rainy=True)
+    assert has_transition_table(TAXI, is_rainy=True)
 
 
 def test_a_table_too_large_is_refused_with_its_size():

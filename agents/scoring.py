@@ -176,5 +176,5 @@ def describe_evaluation(summary: dict[str, Any]) -> str:
             f"({summary['optimal_mean_return']:.2f})"
         )
     if summary.get("episodes_cut"):
-        line += f", {summary['episodes_cut']} episodes cut by the time limit"
+        line += f", {summary['episodes_cut']} episodes reached the time limit"
     return line

@@ -62,7 +62,7 @@ def test_an_untrained_taxi_is_cut_at_200_steps_and_measured_against_the_optimum(
     assert summary["mean_return"] == -200.0 and summary["episodes_cut"] == 100
     assert summary["ratio_to_optimum"] == -25.0
     line = describe_evaluation(summary)
-    assert "-2500.0% of the optimum (8.00), 100 episodes cut by the time limit" in line
+    assert "-2500.0% of the optimum (8.00), 100 episodes reached the time limit" in line
 
 
 def test_cliff_walking_reports_the_gap_to_its_negative_optimum():
@@ -79,7 +79,7 @@ def test_an_untrained_table_on_cliff_walking_ends_cut_at_the_evaluation_limit():
     assert summary["mean_length"] == 10_000 and summary["episodes_cut"] == 2
     assert summary["gap_to_optimum"] == -13.0 + 10_000
     line = describe_evaluation(summary)
-    assert line.endswith("9987.00 below the optimum (-13.00), 2 episodes cut by the time limit")
+    assert line.endswith("9987.00 below the optimum (-13.00), 2 episodes reached the time limit")
 
 
 def test_validations_solve_the_table_once(monkeypatch):

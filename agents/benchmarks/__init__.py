@@ -8,6 +8,8 @@
 - `logging_overhead`: what the logging callbacks cost `agent.fit`.
 - `qlearning_speed`: env steps and seconds for Q-learning to reach a share of Blob's optimum.
 - `startup`: interpreter start-up with and without blobenv's gymnasium import hook.
+- `suite`, `suite_report`: the classic suite of `bench_suite.py`, ours beside Stable-Baselines3;
+  `zoo` holds the RL Zoo's hyperparameters, `sb3_baseline` runs SB3 (it alone imports it).
 
 Importing any of them loads no TensorFlow; the benchmarks that need it import it when they run.
 """

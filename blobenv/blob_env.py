@@ -253,12 +253,9 @@ class BlobEnv(gym.Env[np.ndarray, int]):
         Returns:
             A dict of JSON-able values.
         """
-        positions = None
-        if self._player is not None:
-            positions = {name: getattr(self, f"_{name}").tolist() for name in rules.POSITION_KEYS}
         return {
             "settings": self._state_settings(),
-            "positions": positions,
+            "positions": state.positions_state((self._player, self._food, self._enemy)),
             "steps": self._steps,
             "return": self._return,
             "np_random": state.rng_state(self._np_random),
@@ -277,14 +274,7 @@ class BlobEnv(gym.Env[np.ndarray, int]):
         keys = ("settings", "positions", "steps", "return", "np_random")
         state.check_keys(saved, keys, "BlobEnv")
         state.check_settings(saved["settings"], self._state_settings(), "BlobEnv")
-        positions = saved["positions"]
-        cells = (None, None, None)
-        if positions is not None:
-            state.check_keys(positions, rules.POSITION_KEYS, "BlobEnv positions")
-            cells = tuple(
-                state.checked_cells(positions[name], name, 1, self.size)
-                for name in rules.POSITION_KEYS
-            )
+        cells = state.checked_positions(saved["positions"], "BlobEnv", 1, self.size)
         steps = state.checked_int(saved["steps"], "steps")
         episode_return = saved["return"]
         if isinstance(episode_return, bool) or not isinstance(episode_return, (int, float)):

@@ -54,6 +54,24 @@ def check_settings(saved: Any, own: dict[str, Any], owner: str) -> None:
         raise ValueError(f"the state is of a {owner} with {saved!r}; this one has {own!r}")
 
 
+def positions_state(cells: tuple) -> dict[str, list] | None:
+    """The (player, food, enemy) cell arrays as JSON lists; None before the first reset."""
+    if cells[0] is None:
+        return None
+    return {name: array.tolist() for name, array in zip(rules.POSITION_KEYS, cells, strict=True)}
+
+
+def checked_positions(value: Any, owner: str, n: int, size: int) -> tuple:
+    """The saved ``positions_state(...)`` as (player, food, enemy) ``(n, 2)`` cell arrays.
+
+    None (a state saved before the first reset) gives (None, None, None).
+    """
+    if value is None:
+        return (None, None, None)
+    check_keys(value, rules.POSITION_KEYS, f"{owner} positions")
+    return tuple(checked_cells(value[name], name, n, size) for name in rules.POSITION_KEYS)
+
+
 def checked_cells(value: Any, name: str, n: int, size: int) -> np.ndarray:
     """The saved cells ``value`` as a fresh ``(n, 2)`` cell array, checked to lie on the grid."""
     array = np.array(value)

@@ -238,12 +238,9 @@ class BlobVectorEnv(VectorEnv):
         Returns:
             A dict of JSON-able values.
         """
-        positions = None
-        if self._player is not None:
-            positions = {name: getattr(self, f"_{name}").tolist() for name in rules.POSITION_KEYS}
         return {
             "settings": self._state_settings(),
-            "positions": positions,
+            "positions": state.positions_state((self._player, self._food, self._enemy)),
             "steps": self._steps.tolist(),
             "needs_reset": self._needs_reset.tolist(),
             "np_random": state.rng_state(self._np_random),
@@ -262,14 +259,8 @@ class BlobVectorEnv(VectorEnv):
         keys = ("settings", "positions", "steps", "needs_reset", "np_random")
         state.check_keys(saved, keys, "BlobVectorEnv")
         state.check_settings(saved["settings"], self._state_settings(), "BlobVectorEnv")
-        n, positions = self.num_envs, saved["positions"]
-        cells = (None, None, None)
-        if positions is not None:
-            state.check_keys(positions, rules.POSITION_KEYS, "BlobVectorEnv positions")
-            cells = tuple(
-                state.checked_cells(positions[name], name, n, self.size)
-                for name in rules.POSITION_KEYS
-            )
+        n = self.num_envs
+        cells = state.checked_positions(saved["positions"], "BlobVectorEnv", n, self.size)
         steps = [state.checked_int(value, "steps") for value in _list(saved["steps"], n)]
         needs_reset = _list(saved["needs_reset"], n)
         if not all(isinstance(value, bool) for value in needs_reset):

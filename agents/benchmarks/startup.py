@@ -39,20 +39,33 @@ KINDS = ("without hook", "with hook")
 Row = tuple[str, str, int, dict[str, float]]
 
 
-def pip(*args: str) -> None:
+def pip(*args: str, timeout: float | None = None) -> None:
     """Runs this interpreter's pip quietly, raising with its output if it fails.
 
     Raises:
         RuntimeError: If pip fails.
+        subprocess.TimeoutExpired: If it runs longer than `timeout` seconds.
     """
     result = subprocess.run(
         [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
         capture_output=True,
         text=True,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def copy_project(root: Path, destination: Path) -> Path:
+    """Copies what a build of the checkout `root` reads to `destination`, and returns it."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("blobenv", "agents", "callbacks"):
+        shutil.copytree(root / name, destination / name, ignore=ignore)
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        if (root / name).exists():
+            shutil.copyfile(root / name, destination / name)
+    return destination
 
 
 def build_wheel(root: Path, work: Path) -> Path:
@@ -65,13 +78,7 @@ def build_wheel(root: Path, work: Path) -> Path:
     Returns:
         The wheel's path.
     """
-    project = work / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("blobenv", "agents", "callbacks"):
-        shutil.copytree(root / name, project / name, ignore=ignore)
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
-        if (root / name).exists():
-            shutil.copyfile(root / name, project / name)
+    project = copy_project(root, work / "project")
     pip("wheel", "--no-deps", "--wheel-dir", str(work / "dist"), str(project))
     (wheel,) = (work / "dist").glob("blobenv-*.whl")
     return wheel
@@ -90,6 +97,22 @@ def make_venv(directory: Path, wheel: Path) -> tuple[Path, Path]:
     Raises:
         RuntimeError: If installing the wheel put no hook in site-packages.
     """
+    python, purelib = scratch_venv(directory)
+    pip("--python", str(python), "install", "--no-deps", "--no-index", str(wheel))
+    if not (purelib / f"{HOOK}.pth").is_file():
+        raise RuntimeError(f"the wheel {wheel} installed no {HOOK}.pth")
+    return python, purelib
+
+
+def scratch_venv(directory: Path) -> tuple[Path, Path]:
+    """Creates a venv without pip or the project that sees this environment's packages.
+
+    They are seen through a path line (not a site dir), so this environment's own ``.pth``
+    files, the hook's included, do not run in the scratch venv.
+
+    Returns:
+        The venv's interpreter and its site-packages directory.
+    """
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory)], check=True)
     python = directory / "bin" / "python"
     purelib = subprocess.run(
@@ -100,9 +123,6 @@ def make_venv(directory: Path, wheel: Path) -> tuple[Path, Path]:
     ).stdout.strip()
     stack = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     Path(purelib, "_stack.pth").write_text("".join(f"{path}\n" for path in stack))
-    pip("--python", str(python), "install", "--no-deps", "--no-index", str(wheel))
-    if not Path(purelib, f"{HOOK}.pth").is_file():
-        raise RuntimeError(f"the wheel {wheel} installed no {HOOK}.pth")
     return python, Path(purelib)
 
 

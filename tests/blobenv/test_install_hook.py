@@ -13,11 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from agents.benchmarks import startup
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_SOURCE = ROOT / "blobenv" / "_gym_hook.py"
@@ -246,48 +247,16 @@ def test_hook_imports_nothing_and_installs_once(stand_ins: Path) -> None:
 # The real packages, installed from a freshly built wheel into a scratch virtual environment.
 
 
-def copy_project(destination: Path) -> Path:
-    """Copy what a build reads, so that building leaves the checkout untouched."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("blobenv", "agents", "callbacks"):
-        shutil.copytree(ROOT / name, destination / name, ignore=ignore)
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
-        if (ROOT / name).exists():
-            shutil.copyfile(ROOT / name, destination / name)
-    return destination
-
-
-def make_scratch_venv(directory: Path) -> tuple[Path, Path]:
-    """A venv without the project that sees this environment's packages (gymnasium, numpy)."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory)], check=True)
-    python = directory / "bin" / "python"
-    purelib = Path(
-        check_python("import sysconfig; print(sysconfig.get_paths()['purelib'])", python).strip()
-    )
-    # A path line (not a site dir), so this environment's own .pth files, the hook's included,
-    # do not run in the scratch venv.
-    stack = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (purelib / "_stack.pth").write_text("".join(f"{path}\n" for path in sorted(stack)))
-    return python, purelib
-
-
 def pip(*args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"pip {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    startup.pip(*args, timeout=300)
 
 
 # The editable kind is marked slow: this environment's own editable install (the tests above, and
 # CI's fresh `pip install -e`) already covers it.
 @pytest.mark.parametrize("kind", ["regular", pytest.param("editable", marks=pytest.mark.slow)])
 def test_fresh_install_gives_bare_gymnasium_blob(tmp_path: Path, kind: str) -> None:
-    project = copy_project(tmp_path / "project")
-    python, purelib = make_scratch_venv(tmp_path / "venv")
+    project = startup.copy_project(ROOT, tmp_path / "project")
+    python, purelib = startup.scratch_venv(tmp_path / "venv")
     # pip builds a wheel (regular or editable) in an isolated environment, then installs it.
     if kind == "regular":
         pip("--python", str(python), "install", "--no-deps", str(project))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import gymnasium
 import pygame
 
 import blobenv  # noqa: F401  (registers Blob-v0)
 from blobenv.viewer import Screen, human_action, play
+from tests.fresh_interpreter import modules_loaded_by
 
 KEYS = gymnasium.make("Blob-v0").unwrapped.get_keys_to_action()
 
@@ -45,9 +43,5 @@ def test_human_keys_follow_the_envs_mapping():
 
 
 def test_importing_the_viewer_and_recorder_loads_no_pygame_opencv_or_imageio():
-    code = (
-        "import sys, blobenv.viewer, blobenv.recorder; "
-        "print(sorted(m for m in ('pygame', 'cv2', 'imageio') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    code = "import blobenv.viewer, blobenv.recorder"
+    assert modules_loaded_by(code, ("pygame", "cv2", "imageio")) == []

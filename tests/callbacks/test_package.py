@@ -1,18 +1,11 @@
-import subprocess
-import sys
-
 import keras
 
 import callbacks
+from tests.fresh_interpreter import modules_loaded_by
 
 
 def test_importing_callbacks_does_not_import_keras_or_tensorflow():
-    code = (
-        "import sys, callbacks; "
-        "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("import callbacks", ("keras", "tensorflow")) == []
 
 
 def test_every_public_class_is_a_keras_callback():

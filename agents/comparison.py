@@ -233,6 +233,7 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
             "success_rate": float((optimum > -MAX_EPISODE_STEPS).mean()),
             "ratio_to_optimum": 1.0,
         }
+        return result
     optimum = tabular_optimum(config.env_id, env_kwargs, seeds)
     if optimum is not None:  # an expectation (FrozenLake's optimal success rate)
         result["optimum"] = {"mean_return": float(optimum.mean())}

@@ -1,7 +1,8 @@
-"""Keras-rl style agents for Gymnasium: tabular Q-learning and a Keras 3 DQN.
+"""Keras-rl style agents for Gymnasium: tabular Q-learning and keras-rl's agents on Keras 3.
 
 `agents.presets` holds the measured defaults, `agents.training` a whole training run. Submodules
-load when first used: `DQNAgent` and `agents.networks` import TensorFlow then; the rest does not.
+load when first used: the Keras agents (`DQNAgent`, `DDPGAgent`, `TD3Agent`, `NAFAgent`,
+`SARSAAgent`, `CEMAgent`) and `agents.networks` import TensorFlow then; the rest does not.
 """
 
 from __future__ import annotations
@@ -12,15 +13,22 @@ from typing import Any
 from agents.core import Agent
 
 __all__ = [
-    "Agent", "DQNAgent", "QLearningAgent", "load_agent", "memory", "networks", "policy",
-    "presets", "scoring", "training",
+    "Agent", "CEMAgent", "DDPGAgent", "DQNAgent", "NAFAgent", "QLearningAgent", "SARSAAgent",
+    "TD3Agent", "load_agent", "memory", "networks", "policy", "presets", "random", "scoring",
+    "training",
 ]  # fmt: skip
 _SUBMODULES = (
-    "memory", "networks", "policy", "schedules", "layers", "presets", "scoring", "training",
+    "memory", "networks", "policy", "random", "schedules", "layers", "presets", "scoring",
+    "training",
 )  # fmt: skip
 
 _LAZY = {
+    "CEMAgent": ("agents.cem", "CEMAgent"),
+    "DDPGAgent": ("agents.ddpg", "DDPGAgent"),
     "DQNAgent": ("agents.dqn", "DQNAgent"),
+    "NAFAgent": ("agents.naf", "NAFAgent"),
+    "SARSAAgent": ("agents.sarsa", "SARSAAgent"),
+    "TD3Agent": ("agents.td3", "TD3Agent"),
     "QLearningAgent": ("agents.qlearning", "QLearningAgent"),
     "load_agent": ("agents.serialization", "load_agent"),
 }

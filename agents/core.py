@@ -457,7 +457,7 @@ class Agent:
             if step_hooks:
                 step_rows = zip(rows, batch.rewards, batch.actions, strict=True)
                 for k, (i, reward, action) in enumerate(step_rows):
-                    logs = {"reward": float(reward), "action": int(action),
+                    logs = {"reward": float(reward), "action": _loggable(action),
                             "episode": int(episode_ids[i]), **metrics}  # fmt: skip
                     hooks.call("on_step_end", global_step + k, logs)
             report.step(run_steps, metrics)
@@ -531,3 +531,8 @@ class Agent:
         weights, generator and memory go on as saved.
         """
         return self._fit_state is not None and self._fit_state[0]["driver"] is not None
+
+
+def _loggable(action: np.ndarray) -> int | np.ndarray:
+    """A step's action for the logs: an int for a Discrete space, a copy of a Box action."""
+    return int(action) if action.ndim == 0 else action.copy()

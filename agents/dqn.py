@@ -7,6 +7,7 @@ import math
 import os
 from typing import Any
 
+import gymnasium
 import keras
 import numpy as np
 import tensorflow as tf
@@ -14,7 +15,7 @@ import tensorflow as tf
 from agents import agent_state, keras_state
 from agents.atomic import atomic_path
 from agents.core import Agent
-from agents.env_driver import EnvDriver
+from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
 from agents.memory import memory_from_config
@@ -153,6 +154,7 @@ class DQNAgent(Agent):
 
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and its actions match nb_actions."""
+        require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
         expected = tuple(self.model.input_shape[1:])
         got = tuple(driver.observation_space.shape or ())
         mismatch = len(expected) != len(got) or any(

@@ -43,6 +43,11 @@ class EnvDriver:
     marked invalid, which `next_valid` tells before that step; in SAME_STEP mode the final
     observation is taken from the infos.
 
+    Actions are checked against the action space before the env sees them: a Discrete space's
+    must be integers in its range, a Box space's must have its shape (one row per sub-env) and
+    be finite; those are clipped to the space's bounds and cast to its dtype, and the clipped
+    actions are the ones the transitions record.
+
     An episode reaching the driver's cap (`nb_max_episode_steps`) is truncated and reset by the
     driver: a single env with `reset()`, a vector env's sub-env with Gymnasium's partial reset
     `reset(options={"reset_mask": mask})` (its sync and async vector envs have it from 1.1),
@@ -59,8 +64,9 @@ class EnvDriver:
 
     Raises:
         TypeError: If `env` is neither a Gymnasium env nor a vector env.
-        ValueError: If the action space is not Discrete, the vector env cannot autoreset, the
-            cap is below 1, or a vector env is to be capped but cannot reset single sub-envs.
+        ValueError: If the action space is neither Discrete nor Box, the vector env cannot
+            autoreset, the cap is below 1, or a vector env is to be capped but cannot reset
+            single sub-envs.
     """
 
     def __init__(
@@ -74,9 +80,10 @@ class EnvDriver:
         if not self.is_vector and not isinstance(env, gymnasium.Env):
             raise TypeError(f"expected a gymnasium.Env or gymnasium.vector.VectorEnv, got {env!r}")
         space = env.single_action_space if self.is_vector else env.action_space
-        if not isinstance(space, gymnasium.spaces.Discrete):
-            raise ValueError(f"agents need a Discrete action space, got {space}")
+        if not isinstance(space, (gymnasium.spaces.Discrete, gymnasium.spaces.Box)):
+            raise ValueError(f"agents need a Discrete or Box action space, got {space}")
         self.action_space = space
+        self.continuous = isinstance(space, gymnasium.spaces.Box)
         self.observation_space = (
             env.single_observation_space if self.is_vector else env.observation_space
         )
@@ -135,6 +142,7 @@ class EnvDriver:
         """
         obs = self.obs
         valid = self.next_valid
+        actions = self.checked_actions(actions)
         if self.is_vector:
             next_obs, rewards, terminated, truncated, infos = self.env.step(actions)
             terminated, truncated = np.asarray(terminated), np.asarray(truncated)
@@ -149,7 +157,8 @@ class EnvDriver:
                 next_obs, truncated = np.array(next_obs, copy=True), truncated | cut
                 self.obs = np.asarray(self.env.reset(options={"reset_mask": cut})[0])
         else:
-            next_ob, reward, term, trunc, _ = self.env.step(int(actions[0]))
+            action = actions[0] if self.continuous else int(actions[0])
+            next_ob, reward, term, trunc, _ = self.env.step(action)
             trunc = trunc or bool(self._count_steps(valid, np.array([term or trunc]))[0])
             next_obs = np.asarray(next_ob)[None]
             rewards, terminated, truncated = np.array([reward]), np.array([term]), np.array([trunc])
@@ -158,7 +167,7 @@ class EnvDriver:
                 self.obs = np.asarray(self.env.reset()[0])[None]
         return TransitionBatch(
             obs,
-            np.asarray(actions),
+            actions,
             np.asarray(rewards, dtype=np.float64),
             np.asarray(next_obs),
             np.asarray(terminated, dtype=bool),
@@ -166,6 +175,36 @@ class EnvDriver:
             self._env_ids,
             valid,
         )
+
+    def checked_actions(self, actions: Any) -> np.ndarray:
+        """`actions` (one per sub-env) checked against the action space, Box ones clipped.
+
+        Raises:
+            ValueError: If there is not one action per sub-env, a Box action has another shape
+                or is not finite, or a Discrete action is no integer of the space.
+        """
+        space, actions = self.action_space, np.asarray(actions)
+        if self.continuous:
+            expected = (self.num_envs, *space.shape)
+            if actions.shape != expected or actions.dtype.kind not in "iuf":
+                raise ValueError(
+                    f"expected actions of shape {expected} (one row per sub-env) for {space}, "
+                    f"got {actions.dtype} of shape {actions.shape}"
+                )
+            if not np.all(np.isfinite(actions)):
+                raise ValueError(f"actions must be finite, got {actions.tolist()}")
+            return np.clip(actions, space.low, space.high).astype(space.dtype)
+        low, high = int(space.start), int(space.start + space.n)
+        if (
+            actions.shape != (self.num_envs,)
+            or actions.dtype.kind not in "iu"
+            or not np.all((actions >= low) & (actions < high))
+        ):
+            raise ValueError(
+                f"expected {self.num_envs} integer actions in [{low}, {high}) for {space}, got "
+                f"{actions.dtype} {actions.tolist()}"
+            )
+        return actions
 
     def _count_steps(self, valid: np.ndarray, ended: np.ndarray) -> np.ndarray:
         """Counts a step of the `valid` sub-envs; returns those that the cap cuts now.
@@ -238,6 +277,29 @@ class EnvDriver:
         for i in np.flatnonzero(done):
             next_obs[i] = infos["final_obs"][i]
         return next_obs
+
+
+#: The agents for each kind of action space, for the message of a misfit.
+_AGENTS_FOR = {
+    gymnasium.spaces.Discrete: "DQNAgent, SARSAAgent, CEMAgent or QLearningAgent",
+    gymnasium.spaces.Box: "DDPGAgent, TD3Agent or NAFAgent",
+}
+
+
+def require_action_space(space: gymnasium.Space, kind: type, agent: Any) -> None:
+    """Raises ValueError unless the action space `space` is a `kind` (Discrete or Box).
+
+    Args:
+        space: The env's (single) action space.
+        kind: `gymnasium.spaces.Discrete` or `gymnasium.spaces.Box`.
+        agent: The agent, named in the message.
+    """
+    if not isinstance(space, kind):
+        other = next((agents for cls, agents in _AGENTS_FOR.items() if isinstance(space, cls)), "")
+        raise ValueError(
+            f"a {type(agent).__name__} needs a {kind.__name__} action space, the env has "
+            f"{space}" + (f": use a {other}" if other else "")
+        )
 
 
 def time_limit(env: Any) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from agents.n_step import NStepWindows
+from agents.n_step import NStepWindows, action_storage_dtype
 from agents.schedules import LinearSchedule
 from agents.sum_tree import SumTree
 from agents.transitions import TransitionBatch
@@ -21,7 +21,8 @@ class Batch(NamedTuple):
 
     Attributes:
         obs: Observations, in the stored dtype (uint8 pixels stay uint8).
-        actions: int64 actions taken in `obs`.
+        actions: Actions taken in `obs`: int64 (B,) for a Discrete space, float32
+            (B, *action_shape) for a Box space.
         rewards: float32 discounted sums r_0 + gamma * r_1 + ... of the k <= n_step rewards
             from `obs` on.
         next_obs: Observations k steps after `obs`, to bootstrap from.
@@ -110,7 +111,8 @@ class SequentialMemory:
 
         Args:
             batch: (B, *obs_shape) obs and next_obs (the final observations at an episode
-                end), (B,) integer actions, finite rewards, bools terminated and truncated,
+                end), (B,) integer actions or (B, *action_shape) finite float ones (the first
+                append fixes which), finite rewards, bools terminated and truncated,
                 and distinct env ids >= 0. `TransitionBatch.single(...)` makes a batch of one.
 
         Raises:
@@ -122,12 +124,11 @@ class SequentialMemory:
                 f"append takes an agents.transitions.TransitionBatch, got {type(batch).__name__}"
             )
         batch = batch.valid_rows()
-        stored = self._storage.get("obs")
-        _check_rows(batch, stored)
+        _check_rows(batch, self._storage)
         if len(batch) == 0:
             return
-        if stored is None:
-            self._allocate(batch.obs.shape[1:], batch.obs.dtype)
+        if not self._storage:
+            self._allocate(batch.obs[0], batch.actions[0])
         for transitions in self._windows.push(batch):
             self._write(*transitions)
 
@@ -195,7 +196,9 @@ class SequentialMemory:
             raise ValueError(f"inconsistent state: size {size}, next_index {next_index}")
         self._storage = {}
         if "obs" in state:
-            self._allocate(state["obs"].shape[1:], state["obs"].dtype)
+            if "actions" not in state or state["actions"].shape[:1] != state["obs"].shape[:1]:
+                raise ValueError("state has observations but no actions of the same length")
+            self._allocate(state["obs"][0], state["actions"][0])
             for key, array in self._storage.items():
                 if state[key].shape != (size,) + array.shape[1:]:
                     raise ValueError(f"state[{key!r}] has shape {state[key].shape}, size {size}")
@@ -205,12 +208,14 @@ class SequentialMemory:
         self._size, self._next = size, next_index
         self._windows.load_state_dict(state)
 
-    def _allocate(self, obs_shape: tuple[int, ...], obs_dtype: np.dtype) -> None:
+    def _allocate(self, obs: np.ndarray, action: np.ndarray) -> None:
+        """Storage for observations like `obs` and actions like `action`."""
+        action_dtype = action_storage_dtype(action.dtype)
         self._storage = {
-            "obs": np.zeros((self.limit, *obs_shape), dtype=obs_dtype),
-            "actions": np.zeros(self.limit, dtype=np.int64),
+            "obs": np.zeros((self.limit, *obs.shape), dtype=obs.dtype),
+            "actions": np.zeros((self.limit, *action.shape), dtype=action_dtype),
             "rewards": np.zeros(self.limit, dtype=np.float32),
-            "next_obs": np.zeros((self.limit, *obs_shape), dtype=obs_dtype),
+            "next_obs": np.zeros((self.limit, *obs.shape), dtype=obs.dtype),
             "discounts": np.zeros(self.limit, dtype=np.float32),
         }
 
@@ -267,17 +272,37 @@ def _check_obs(name: str, obs: np.ndarray, shape: tuple[int, ...], dtype: np.dty
         raise TypeError(f"{name} has dtype {obs.dtype}, expected {dtype} (the memory's)")
 
 
-def _check_rows(batch: TransitionBatch, stored: np.ndarray | None) -> None:
-    """Checks `append`'s batch: its arrays against each other, and obs against `stored`."""
+def _check_rows(batch: TransitionBatch, storage: dict[str, np.ndarray]) -> None:
+    """Checks `append`'s batch: its arrays against each other, and against the `storage`."""
     obs, actions, rewards, env_ids = batch.obs, batch.actions, batch.rewards, batch.env_ids
+    stored = storage.get("obs")
     if obs.ndim == 0:
         raise ValueError("obs must have a leading batch axis, got a scalar")
     rows = obs.shape[:1]
     if stored is not None:
         _check_obs("obs", obs, rows + stored.shape[1:], stored.dtype)
     _check_obs("next_obs", batch.next_obs, obs.shape, obs.dtype)
-    if actions.shape != rows or actions.dtype.kind not in "iu":
-        raise TypeError(f"actions must be {rows} ints, got {actions.dtype} {actions.shape}")
+    stored_actions = None if stored is None else storage["actions"]
+    discrete = actions.dtype.kind in "iu"
+    if (
+        actions.shape[:1] != rows
+        or actions.dtype.kind not in "iuf"
+        or (discrete and actions.ndim != 1)
+    ):
+        raise TypeError(
+            f"actions must be {rows[0]} ints (Discrete) or rows of floats (Box), got "
+            f"{actions.dtype} {actions.shape}"
+        )
+    if stored_actions is not None and (
+        actions.shape[1:] != stored_actions.shape[1:]
+        or action_storage_dtype(actions.dtype) != stored_actions.dtype
+    ):
+        raise TypeError(
+            f"actions have dtype {actions.dtype} and shape {actions.shape[1:]} per row; the "
+            f"memory stores {stored_actions.dtype} of shape {stored_actions.shape[1:]}"
+        )
+    if not discrete and not np.all(np.isfinite(actions)):
+        raise ValueError(f"actions must be finite, got {actions.tolist()}")
     if rewards.shape != rows or rewards.dtype.kind not in "iuf":
         raise TypeError(f"rewards must be {rows} numbers, got {rewards.dtype} {rewards.shape}")
     if not np.all(np.isfinite(rewards)):

@@ -11,6 +11,11 @@ from agents.transitions import TransitionBatch
 StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def action_storage_dtype(dtype: np.dtype) -> np.dtype:
+    """How actions are stored: int64 for a Discrete space's, float32 for a Box space's."""
+    return np.dtype(np.int64) if np.dtype(dtype).kind in "iu" else np.dtype(np.float32)
+
+
 class NStepWindows:
     """Keeps, per env stream, the last transitions until their n-step return is known.
 
@@ -44,7 +49,7 @@ class NStepWindows:
         """
         obs, actions, rewards, next_obs = batch.obs, batch.actions, batch.rewards, batch.next_obs
         terminated, env_ids = batch.terminated, batch.env_ids
-        self._ensure_streams(int(env_ids.max()) + 1, obs.shape[1:], obs.dtype)
+        self._ensure_streams(int(env_ids.max()) + 1, obs[0], actions[0])
         window = self._arrays
         completed = []
         if self.n_step > 1:
@@ -113,16 +118,17 @@ class NStepWindows:
             )
         ]
 
-    def _ensure_streams(self, count: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype) -> None:
-        """Makes room for `count` streams, keeping the existing windows."""
+    def _ensure_streams(self, count: int, obs: np.ndarray, action: np.ndarray) -> None:
+        """Makes room for `count` streams (of observations like `obs`, actions like `action`)."""
         old = self._arrays
         if old and len(old["lengths"]) >= count:
             return
+        obs_shape, action_dtype = obs.shape, action_storage_dtype(action.dtype)
         self._arrays = {
-            "obs": np.zeros((count, self.n_step, *obs_shape), dtype=obs_dtype),
-            "actions": np.zeros((count, self.n_step), dtype=np.int64),
+            "obs": np.zeros((count, self.n_step, *obs_shape), dtype=obs.dtype),
+            "actions": np.zeros((count, self.n_step, *action.shape), dtype=action_dtype),
             "rewards": np.zeros((count, self.n_step), dtype=np.float64),
-            "last_next_obs": np.zeros((count, *obs_shape), dtype=obs_dtype),
+            "last_next_obs": np.zeros((count, *obs_shape), dtype=obs.dtype),
             "lengths": np.zeros(count, dtype=np.int64),
         }
         for key, array in old.items():
@@ -144,8 +150,10 @@ class NStepWindows:
         lengths = np.asarray(state["window_lengths"])
         if lengths.ndim != 1 or not np.all((lengths >= 0) & (lengths < self.n_step)):
             raise ValueError(f"window lengths must be in [0, {self.n_step}), got {lengths}")
-        obs = np.asarray(state["window_obs"])
-        self._ensure_streams(len(lengths), obs.shape[2:], obs.dtype)
+        obs, actions = np.asarray(state["window_obs"]), np.asarray(state["window_actions"])
+        if obs.ndim < 2 or actions.ndim < 2:
+            raise ValueError(f"window observations and actions need 2 leading axes: {obs.shape}")
+        self._ensure_streams(len(lengths), obs[0, 0], actions[0, 0])
         for key, array in self._arrays.items():
             saved = np.asarray(state[f"window_{key}"])
             if saved.shape != array.shape:

@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from agents.atomic import atomic_file
 from agents.core import Agent
-from agents.env_driver import EnvDriver
+from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.transitions import TransitionBatch
 
@@ -204,6 +204,7 @@ class QLearningAgent(Agent):
                 f"the env's observation space {driver.observation_space} is not the agent's "
                 f"{self.observation_space}"
             )
+        require_action_space(driver.action_space, spaces.Discrete, self)
         if driver.action_space.n != self.nb_actions:
             raise ValueError(
                 f"the env has {driver.action_space.n} actions, the agent {self.nb_actions}"

@@ -13,6 +13,11 @@ from __future__ import annotations
 BUILT_IN_AGENTS = {
     "agents.qlearning.QLearningAgent": "agents.qlearning",
     "agents.dqn.DQNAgent": "agents.dqn",
+    "agents.ddpg.DDPGAgent": "agents.ddpg",
+    "agents.td3.TD3Agent": "agents.td3",
+    "agents.naf.NAFAgent": "agents.naf",
+    "agents.sarsa.SARSAAgent": "agents.sarsa",
+    "agents.cem.CEMAgent": "agents.cem",
 }
 
 _CLASSES: dict[str, type] = {}

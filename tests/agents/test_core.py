@@ -35,6 +35,17 @@ class AlwaysRight(Agent):
         self.episodes_ended.append(env_index)
 
 
+class AlwaysLeftOf(AlwaysRight):
+    """Takes action `action` every step, whatever the env's actions are."""
+
+    def __init__(self, action):
+        super().__init__()
+        self.action = action
+
+    def forward(self, obs):
+        return np.full(len(obs), self.action, dtype=np.int64)
+
+
 class Recorder(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -188,8 +199,17 @@ def test_bad_budgets_and_envs_are_refused():
         agent.fit(Corridor(3))
     with pytest.raises(ValueError, match="nb_steps must be a positive integer"):
         agent.fit(Corridor(3), nb_steps=0)
-    with pytest.raises(ValueError, match="Discrete action space"):
+    # A discrete action in a Box space is refused by its shape, before the env sees it.
+    with pytest.raises(ValueError, match=r"expected actions of shape \(1, 1\) .* got int64"):
         agent.fit(gymnasium.make("Pendulum-v1"), nb_steps=10)
+    with pytest.raises(ValueError, match="Discrete or Box action space, got MultiBinary"):
+        corridor = Corridor(3)
+        corridor.action_space = gymnasium.spaces.MultiBinary(2)
+        agent.fit(corridor, nb_steps=10)
+    with pytest.raises(
+        ValueError, match=r"expected 1 integer actions in \[0, 2\) .* got int64 \[2\]"
+    ):
+        AlwaysLeftOf(2).fit(Corridor(3), nb_steps=10)
     with pytest.raises(TypeError, match="gymnasium.Env"):
         agent.fit(object(), nb_steps=10)
     with pytest.raises(ValueError, match="render_mode"):

@@ -243,7 +243,9 @@ def test_bad_input_gets_clear_errors(tmp_path):
     agent = make_agent()
     with pytest.raises(ValueError, match=r"shape \(5,\), the env gives \(7,\)"):
         agent.fit(Corridor(7), nb_steps=10)
-    with pytest.raises(ValueError, match="Discrete"):
+    with pytest.raises(
+        ValueError, match="a DQNAgent needs a Discrete action space, the env has Box.*use a DDPG"
+    ):
         agent.fit(gymnasium.make("MountainCarContinuous-v0"), nb_steps=10)
     other = make_agent(model=dense_model(inputs=7))
     path = tmp_path / "seven.weights.h5"

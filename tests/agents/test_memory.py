@@ -377,7 +377,7 @@ def test_transitions_unlike_the_first_raise():
     with pytest.raises(TypeError, match="dtype float64, expected uint8"):
         append_one(memory, np.zeros((10, 10, 3)), 0, 0.0, np.zeros((10, 10, 3)), False, False)
     frame = np.zeros((10, 10, 3), np.uint8)
-    with pytest.raises(TypeError, match="actions must be"):
+    with pytest.raises(TypeError, match="actions have dtype float64 .* the memory stores int64"):
         append_one(memory, frame, 1.5, 0.0, frame, False, False)
     with pytest.raises(ValueError, match="rewards must be finite"):
         append_one(memory, frame, 1, np.nan, frame, False, False)
@@ -491,3 +491,30 @@ def test_n_step_windows_match_a_per_episode_reference(n_step, gamma, num_envs, s
     for got, want in zip(actual, expected, strict=True):
         assert got[:2] == want[:2] and got[3] == want[3]
         assert got[2] == pytest.approx(want[2], rel=1e-6) and got[4] == pytest.approx(want[4])
+
+
+@pytest.mark.parametrize("n_step", [1, 3])
+def test_box_actions_are_stored_as_float_rows_and_survive_a_state_round_trip(n_step):
+    memory = SequentialMemory(100, n_step=n_step, gamma=0.9)
+    obs = np.array([[10.0 * k, 0.0] for k in range(4)], dtype=np.float32)
+    actions = np.array([[0.5, -1.0], [1.5, 2.0], [-0.25, 0.0], [3.0, 1.0]])
+    for step in range(6):
+        memory.append(TransitionBatch(
+            obs + step, actions * step, np.ones(4), obs + step + 1, [step == 5] * 4, [False] * 4,
+        ))  # fmt: skip
+    batch = memory.sample(8, np.random.default_rng(0))
+    assert batch.actions.dtype == np.float32 and batch.actions.shape == (8, 2)
+    # Each sampled action is the one taken in its obs: sub-env k at step s took actions[k] * s.
+    steps = batch.obs[:, 1]
+    envs = ((batch.obs[:, 0] - steps) / 10).astype(int)
+    np.testing.assert_allclose(batch.actions, actions[envs] * steps[:, None])
+    copy = SequentialMemory(100, n_step=n_step, gamma=0.9)
+    copy.load_state_dict(memory.state_dict())
+    rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+    np.testing.assert_array_equal(memory.sample(8, rng_a).actions, copy.sample(8, rng_b).actions)
+    with pytest.raises(TypeError, match=r"shape \(3,\) per row; the memory stores float32 of "):
+        memory.append(TransitionBatch(obs, np.zeros((4, 3)), np.ones(4), obs, [0] * 4, [0] * 4))
+    with pytest.raises(ValueError, match="actions must be finite"):
+        memory.append(
+            TransitionBatch(obs, np.full((4, 2), np.nan), np.ones(4), obs, [0] * 4, [0] * 4)
+        )

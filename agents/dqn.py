@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from typing import Any
 
 import gymnasium
@@ -12,8 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state
-from agents.atomic import atomic_path
+from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -279,12 +277,7 @@ class DQNAgent(Agent):
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the online network's weights to a Keras `.weights.h5` file, atomically."""
-        if not str(filepath).endswith(".weights.h5"):
-            raise ValueError(f"weights files must end in '.weights.h5', got {filepath!r}")
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath} exists and overwrite=False")
-        with atomic_path(filepath) as temp:
-            self.model.save_weights(str(temp), overwrite=True)
+        weights_file.save_weights([self.model], filepath, overwrite)
 
     def load_weights(self, filepath: str) -> None:
         """Reads weights written by `save_weights` into both networks.
@@ -293,15 +286,7 @@ class DQNAgent(Agent):
             FileNotFoundError: If the file is missing.
             ValueError: If the file is corrupt or holds another architecture's weights.
         """
-        if not os.path.isfile(filepath):
-            raise FileNotFoundError(f"no weights file at {filepath}")
-        try:
-            self.model.load_weights(filepath)
-        except Exception as error:  # Keras and h5py raise many types for bad files.
-            raise ValueError(
-                f"cannot load {filepath} into network {self.model.name!r} "
-                f"({self.model.count_params()} parameters): {error}"
-            ) from error
+        weights_file.load_weights([self.model], filepath)
         if self.target_model is not None:
             self.update_target_model()
 

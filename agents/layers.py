@@ -144,3 +144,31 @@ class DuelingQ(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         """The layer's arguments."""
         return {**super().get_config(), "dueling_type": self.dueling_type}
+
+
+@keras.saving.register_keras_serializable(package="agents")
+class ActionBounds(keras.layers.Layer):
+    """Maps values in [-1, 1] (a tanh's) affinely onto an action space's [low, high].
+
+    Args:
+        low: The lowest action, one entry per action dimension.
+        high: The highest action, one entry per action dimension (> low, both finite).
+    """
+
+    def __init__(self, low: list[float], high: list[float], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.low, self.high = [float(v) for v in low], [float(v) for v in high]
+        if len(self.low) != len(self.high) or not all(
+            lo < hi for lo, hi in zip(self.low, self.high, strict=True)
+        ):
+            raise ValueError(f"ActionBounds needs low < high entrywise, got {low} and {high}")
+
+    def call(self, values: Any) -> Any:
+        """Returns low + (values + 1) / 2 * (high - low)."""
+        low = ops.convert_to_tensor(self.low, dtype=values.dtype)
+        high = ops.convert_to_tensor(self.high, dtype=values.dtype)
+        return low + (values + 1.0) * 0.5 * (high - low)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's config, bounds included."""
+        return {**super().get_config(), "low": self.low, "high": self.high}

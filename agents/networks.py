@@ -1,6 +1,9 @@
-"""Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselves), an MLP.
+"""The agents' networks: Q-networks by name (`build`), and actors and critics for Box actions.
 
+Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselves), an MLP;
 `build` makes one by name, as `agents.presets` rows and `train_blob.py --network` name them.
+`actor_mlp` and `critic_mlp` are DDPG's and TD3's pair (a policy within the action bounds, and
+Q(s, a) with keras-rl's separate action input).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from agents.layers import PlayerCentredView, PlayerOffsets
+from agents.layers import ActionBounds, PlayerCentredView, PlayerOffsets
 
 
 def blob_cnn(
@@ -109,6 +112,71 @@ def mlp(
         width = hidden_units
     outputs = keras.layers.Dense(int(nb_actions), name="q_values", **_fan_in_uniform(width))(x)
     return keras.Model(inputs, outputs, name="mlp")
+
+
+def actor_mlp(
+    obs_shape: Sequence[int],
+    low: np.ndarray,
+    high: np.ndarray,
+    hidden_units: Sequence[int] = (400, 300),
+) -> keras.Model:
+    """A deterministic policy: ReLU layers, then a tanh scaled onto the action bounds.
+
+    Args:
+        obs_shape: The observation shape (flattened by the model).
+        low: The action space's lower bounds (finite), of the action's shape.
+        high: Its upper bounds (finite, above `low`).
+        hidden_units: The widths of the hidden layers (the RL Zoo's 400, 300 by default).
+
+    Returns:
+        A Keras model from an observation batch to actions of the space's shape.
+
+    Raises:
+        ValueError: If the bounds are not finite or low >= high somewhere.
+    """
+    low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low < high)):
+        raise ValueError(
+            f"an actor needs finite action bounds with low < high, got {low} and {high}"
+        )
+    inputs = keras.Input(shape=tuple(obs_shape), name="observation")
+    x, width = keras.layers.Flatten()(inputs), int(np.prod(obs_shape))
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu", **_fan_in_uniform(width))(x)
+        width = units
+    x = keras.layers.Dense(int(low.size), activation="tanh", **_fan_in_uniform(width))(x)
+    x = ActionBounds(low.ravel().tolist(), high.ravel().tolist(), name="action_bounds")(x)
+    outputs = keras.layers.Reshape(low.shape, name="action")(x)
+    return keras.Model(inputs, outputs, name="actor")
+
+
+def critic_mlp(
+    obs_shape: Sequence[int],
+    action_shape: Sequence[int],
+    hidden_units: Sequence[int] = (400, 300),
+) -> tuple[keras.Model, keras.KerasTensor]:
+    """Q(s, a): the flattened observation and action concatenated, ReLU layers, one output.
+
+    Args:
+        obs_shape: The observation shape.
+        action_shape: The action shape.
+        hidden_units: The widths of the hidden layers.
+
+    Returns:
+        The model (inputs `[action, observation]`, keras-rl's order) and its action input, the
+        `critic_action_input` of `DDPGAgent`.
+    """
+    action = keras.Input(shape=tuple(action_shape), name="action")
+    observation = keras.Input(shape=tuple(obs_shape), name="observation")
+    x = keras.layers.Concatenate()(
+        [keras.layers.Flatten()(observation), keras.layers.Flatten()(action)]
+    )
+    width = int(np.prod(obs_shape)) + int(np.prod(action_shape))
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu", **_fan_in_uniform(width))(x)
+        width = units
+    outputs = keras.layers.Dense(1, name="q_value", **_fan_in_uniform(width))(x)
+    return keras.Model([action, observation], outputs, name="critic"), action
 
 
 def _fan_in_uniform(fan_in: int) -> dict[str, keras.initializers.Initializer]:

@@ -26,14 +26,15 @@ class RunConfig:
 
     agent: str = option(
         "dqn",
-        "the agent (default: the first of dqn, qlearning that can learn --env-id: qlearning on "
-        "FrozenLake-v1 or Taxi-v4; dqn in Python)",
+        "the agent (default: the first agent in this list that can learn --env-id: qlearning "
+        "on FrozenLake-v1 or Taxi-v4, ddpg on Pendulum-v1; dqn in Python)",
         choices=tuple(presets.CONFIGS),
     )
     env_id: str = option(
         "Blob-v0",
-        "any registered Gymnasium id with a Discrete action space, e.g. Blob-v0, "
-        "BlobMoving-v0, Blob-5x5-v0, CartPole-v1, MountainCar-v0, FrozenLake-v1, Taxi-v4",
+        "any registered Gymnasium id with a Discrete or Box action space, e.g. Blob-v0, "
+        "BlobMoving-v0, Blob-5x5-v0, CartPole-v1, MountainCar-v0, FrozenLake-v1, Taxi-v4, "
+        "Pendulum-v1",
     )
     episodes: int | None = option(None, "train for this many episodes instead of --steps", int)
     seed: int = option(0, "seeds the env, the agent and the network")
@@ -55,12 +56,14 @@ class RunConfig:
     )  # fmt: skip
     checkpoint_interval: int = option(10_000, "env steps between checkpoints; 0: only at the end")
     save_memory: bool = option(
-        False, "[dqn only] include the replay memory in checkpoints, for an exact resume"
+        False,
+        "include the replay memory in checkpoints, for an exact resume (agents with a "
+        "replay memory: dqn, ddpg, td3, naf)",
     )
     #: Keyword arguments of every env of the run (e.g. Blob's `size`).
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     #: The agent's hyperparameters; None: the preset of `env_id`.
-    hyper: presets.DQNConfig | presets.QLearningConfig | None = None
+    hyper: presets.AgentConfig | None = None
 
     def resolved(self) -> RunConfig:
         """This config with `hyper` filled in from the presets, after checking every value.
@@ -100,7 +103,9 @@ class RunConfig:
             raise ValueError(
                 f"checkpoint_interval must be an int >= 0, got {self.checkpoint_interval!r}"
             )
-        if self.save_memory and self.agent != "dqn":
+        if self.save_memory and not hasattr(
+            self.hyper or presets.CONFIGS[self.agent], "memory_size"
+        ):
             raise ValueError(f"save_memory: the {self.agent} agent has no replay memory")
         if not isinstance(self.env_kwargs, dict):
             raise ValueError(f"env_kwargs must be a dict, got {self.env_kwargs!r}")

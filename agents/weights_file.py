@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import h5py
 import keras
 
 from agents.atomic import atomic_path
@@ -53,6 +54,12 @@ def load_weights(models: Sequence[keras.Model], filepath: str) -> None:
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"no weights file at {filepath}")
     try:
+        if len(models) > 1:
+            # Keras skips the file's objects that a holder lacks: count the networks first.
+            with h5py.File(filepath, "r") as file:
+                count = len(file["layers"])
+            if count != len(models):
+                raise ValueError(f"it holds {count} networks, not {len(models)}")
         _holder(models).load_weights(filepath)
     except Exception as error:  # Keras and h5py raise many types for bad files.
         names = ", ".join(f"{model.name!r} ({model.count_params()} parameters)" for model in models)

@@ -1,0 +1,147 @@
+"""Compiled agents from configs: one builder per agent, as `agents.presets.build` calls them.
+
+Each builder takes the config, the env's observation and action spaces and a seed (which seeds
+the agent's generator and the networks' initial weights). Keras is imported only inside them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from agents.configs import DDPGConfig, DQNConfig, QLearningConfig, TD3Config, hidden_layers
+
+
+def build_dqn(
+    config: DQNConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `DQNAgent` of `config` (see `agents.presets.build`)."""
+    import keras
+
+    from agents import networks
+    from agents.dqn import DQNAgent
+    from agents.memory import PrioritizedMemory, SequentialMemory
+    from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)  # the network's initial weights
+    memory_class = PrioritizedMemory if config.prioritized else SequentialMemory
+    memory = memory_class(config.memory_size, n_step=config.n_step, gamma=config.gamma)
+    policy = LinearAnnealedPolicy(
+        EpsGreedyQPolicy(), "eps", value_max=config.eps_start, value_min=config.eps_end,
+        value_test=0.0, nb_steps=config.eps_steps,
+    )  # fmt: skip
+    bounds = (observation_space.low, observation_space.high) if config.scale_obs else None
+    nb_actions = int(action_space.n)
+    network = networks.build(
+        config.network, observation_space.shape, nb_actions, config.hidden_units, bounds
+    )
+    agent = DQNAgent(
+        model=network,
+        nb_actions=nb_actions,
+        memory=memory,
+        policy=policy,
+        gamma=config.gamma,
+        batch_size=config.batch_size,
+        nb_steps_warmup=config.warmup,
+        train_interval=config.train_interval,
+        target_model_update=config.target_update,
+        enable_double_dqn=config.double,
+        enable_dueling_network=config.dueling,
+        reward_scale=config.reward_scale,
+        reward_clip=config.reward_clip,
+        delta_clip=config.delta_clip,
+    )
+    clip = {} if math.isinf(config.grad_clip) else {"global_clipnorm": float(config.grad_clip)}
+    agent.compile(keras.optimizers.Adam(float(config.lr), **clip))
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
+def build_qlearning(
+    config: QLearningConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A `QLearningAgent` of `config`."""
+    from agents.qlearning import QLearningAgent
+
+    if config.tutorial:
+        return QLearningAgent.tutorial(observation_space, int(action_space.n), seed=seed)
+    names = {
+        "lr": "learning_rate", "gamma": "gamma", "eps_start": "epsilon",
+        "eps_end": "min_epsilon", "eps_decay": "epsilon_decay", "initial_q": "initial_q",
+    }  # fmt: skip
+    kwargs = {arg: getattr(config, name) for name, arg in names.items()}
+    kwargs = {arg: value for arg, value in kwargs.items() if value is not None}
+    return QLearningAgent(observation_space, int(action_space.n), seed=seed, **kwargs)
+
+
+def build_ddpg(
+    config: DDPGConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `DDPGAgent` (or `TD3Agent`, for a `TD3Config`) of `config`.
+
+    The noise settings are fractions of the action's half-range (Stable-Baselines3 adds its
+    noise to actions scaled to [-1, 1]); the agent gets them in the action's units.
+    """
+    import keras
+
+    from agents import networks
+    from agents.ddpg import DDPGAgent
+    from agents.memory import SequentialMemory
+    from agents.td3 import TD3Agent
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    low, high = action_space.low, action_space.high
+    half_range = float(np.mean((high - low) / 2))
+    widths = hidden_layers(config.hidden_layers)
+    actor = networks.actor_mlp(observation_space.shape, low, high, widths)
+    critic, action_input = networks.critic_mlp(observation_space.shape, action_space.shape, widths)
+    kwargs: dict[str, Any] = {}
+    if isinstance(config, TD3Config):
+        kwargs = {
+            "policy_delay": config.policy_delay,
+            "target_policy_noise": config.target_noise * half_range,
+            "target_noise_clip": config.target_noise_clip * half_range,
+        }
+    agent = (TD3Agent if isinstance(config, TD3Config) else DDPGAgent)(
+        nb_actions=int(np.prod(action_space.shape)),
+        actor=actor,
+        critic=critic,
+        critic_action_input=action_input,
+        memory=SequentialMemory(config.memory_size, gamma=config.gamma),
+        gamma=config.gamma,
+        batch_size=config.batch_size,
+        nb_steps_warmup_critic=config.warmup,
+        nb_steps_warmup_actor=config.warmup,
+        train_interval=config.train_interval,
+        target_model_update=config.target_update,
+        random_process=noise_process(config, int(np.prod(action_space.shape)), half_range),
+        delta_clip=config.delta_clip,
+        nb_steps_random=config.random_steps,
+        reward_scale=config.reward_scale,
+        **kwargs,
+    )
+    agent.compile([keras.optimizers.Adam(config.actor_lr), keras.optimizers.Adam(config.critic_lr)])
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
+def noise_process(config: Any, size: int, half_range: float) -> Any:
+    """The exploration noise of a config's `noise*` fields, scaled by the action's half-range."""
+    from agents.random import GaussianWhiteNoiseProcess, OrnsteinUhlenbeckProcess
+
+    sigma = config.noise_sigma * half_range
+    end = None if config.noise_sigma_end is None else config.noise_sigma_end * half_range
+    anneal = {"sigma": sigma, "sigma_min": end, "n_steps_annealing": config.noise_steps}
+    if config.noise == "ou":
+        return OrnsteinUhlenbeckProcess(theta=config.ou_theta, size=size, **anneal)
+    return GaussianWhiteNoiseProcess(size=size, **anneal)
+
+
+#: The builder of each agent's config, by agent name.
+BUILDERS = {"dqn": build_dqn, "qlearning": build_qlearning, "ddpg": build_ddpg, "td3": build_ddpg}

@@ -11,7 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from agents.configs import DDPGConfig, DQNConfig, QLearningConfig, TD3Config, hidden_layers
+from agents.configs import (
+    CEMConfig,
+    DDPGConfig,
+    DQNConfig,
+    QLearningConfig,
+    SARSAConfig,
+    TD3Config,
+    hidden_layers,
+)
 
 
 def build_dqn(
@@ -143,5 +151,62 @@ def noise_process(config: Any, size: int, half_range: float) -> Any:
     return GaussianWhiteNoiseProcess(size=size, **anneal)
 
 
+def build_sarsa(
+    config: SARSAConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `SARSAAgent` of `config`: an MLP on unscaled inputs, annealed epsilon."""
+    import keras
+
+    from agents import networks
+    from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+    from agents.sarsa import SARSAAgent
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    nb_actions = int(action_space.n)
+    policy = LinearAnnealedPolicy(
+        EpsGreedyQPolicy(), "eps", value_max=config.eps_start, value_min=config.eps_end,
+        value_test=0.0, nb_steps=config.eps_steps,
+    )  # fmt: skip
+    agent = SARSAAgent(
+        networks.mlp(observation_space.shape, nb_actions, config.hidden_units), nb_actions,
+        policy=policy, gamma=config.gamma, nb_steps_warmup=config.warmup,
+        train_interval=config.train_interval, delta_clip=config.delta_clip,
+    )  # fmt: skip
+    agent.compile(keras.optimizers.Adam(config.lr))
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
+def build_cem(
+    config: CEMConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `CEMAgent` of `config`: a linear (or one-hidden-layer) softmax policy."""
+    import keras
+
+    from agents import networks
+    from agents.cem import CEMAgent
+    from agents.episode_memory import EpisodeParameterMemory
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    nb_actions = int(action_space.n)
+    model = networks.policy_mlp(observation_space.shape, nb_actions, config.hidden_units)
+    agent = CEMAgent(
+        model, nb_actions, EpisodeParameterMemory(config.memory_size),
+        batch_size=config.batch_size, nb_steps_warmup=config.warmup,
+        train_interval=config.train_interval, elite_frac=config.elite_frac,
+        noise_ampl=config.noise_ampl, noise_decay_const=config.noise_decay,
+    )  # fmt: skip
+    agent.compile()
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
 #: The builder of each agent's config, by agent name.
-BUILDERS = {"dqn": build_dqn, "qlearning": build_qlearning, "ddpg": build_ddpg, "td3": build_ddpg}
+BUILDERS = {
+    "dqn": build_dqn, "qlearning": build_qlearning, "ddpg": build_ddpg, "td3": build_ddpg,
+    "sarsa": build_sarsa, "cem": build_cem,
+}  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
 
 from agents import presets
@@ -78,8 +79,13 @@ AGENT_SPECS = {
     "dqn+per": _dqn("+PER", prioritized=True),
     "dqn+nstep": _dqn("+n-step (3)", n_step=3),
     "dqn-all": _dqn("all", double=True, dueling=True, prioritized=True, n_step=3),
+    "ddpg": AgentSpec("DDPG", "ddpg"),
+    "td3": AgentSpec("TD3", "td3"),
+    "naf": AgentSpec("NAF", "naf"),
+    "sarsa": AgentSpec("SARSA", "sarsa"),
+    "cem": AgentSpec("CEM", "cem"),
 }
-DEFAULT_AGENTS = ("qlearning", "dqn")
+DEFAULT_AGENTS = ("qlearning", "dqn", "ddpg", "td3")
 ABLATION = ("dqn-plain", "dqn+double", "dqn+dueling", "dqn+per", "dqn+nstep", "dqn-all")
 
 
@@ -127,18 +133,21 @@ class RandomAgent:
     """The floor: uniformly random actions (duck-types what `evaluate` needs of an agent).
 
     Args:
-        nb_actions: Number of discrete actions.
+        action_space: The env's (single) Discrete or Box action space (Box: finite bounds).
         seed: Seeds the action draws.
     """
 
-    def __init__(self, nb_actions: int, seed: int):
-        self.nb_actions = nb_actions
+    def __init__(self, action_space: gymnasium.Space, seed: int):
+        self.action_space = action_space
         self.rng = np.random.default_rng(seed)
         self.training = False
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """One uniformly random action per observation."""
-        return self.rng.integers(0, self.nb_actions, len(obs))
+        space = self.action_space
+        if isinstance(space, gymnasium.spaces.Box):
+            return self.rng.uniform(space.low, space.high, (len(obs), *space.shape))
+        return space.start + self.rng.integers(0, space.n, len(obs))
 
 
 # --- running --------------------------------------------------------------------------------
@@ -206,8 +215,8 @@ def curve_point(
 
 
 def gradient_steps(agent: Any) -> int:
-    """The updates an agent made: its optimizer's steps, or a table's one update per env step."""
-    optimizer = getattr(agent, "optimizer", None)
+    """The updates an agent made: its (critic's) optimizer's steps, else one per env step."""
+    optimizer = getattr(agent, "optimizer", None) or getattr(agent, "critic_optimizer", None)
     return int(optimizer.iterations) if optimizer is not None else int(agent.step)
 
 
@@ -216,13 +225,13 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
     env_kwargs = dict(config.env_kwargs)
     env = make_env(resolve_env_id(config.env_id).id, env_kwargs)
     try:
-        nb_actions = int(spaces_of(env)[1].n)
+        action_space = spaces_of(env)[1]
     finally:
         env.close()
     seeds = evaluation_seeds(config.eval_episodes)
     random_runs = []
     for seed in config.seeds:
-        final = evaluate_agent(RandomAgent(nb_actions, seed), config.env_id, seeds, env_kwargs)
+        final = evaluate_agent(RandomAgent(action_space, seed), config.env_id, seeds, env_kwargs)
         random_runs.append({"seed": seed, "final": final})
     result: dict[str, Any] = {"random": random_runs, "optimum": None}
     optimum = blob_optimum(config.env_id, env_kwargs, seeds)
@@ -242,7 +251,7 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
 
 
 def default_agents(env_id: str, env_kwargs: dict[str, Any] | None = None) -> tuple[str, ...]:
-    """The agents of DEFAULT_AGENTS that can learn `env_id` (both on Blob, the DQN on CartPole).
+    """The agents of DEFAULT_AGENTS that can learn `env_id` (Pendulum: DDPG and TD3).
 
     Raises:
         ValueError: If the env id is unknown, or no agent can learn the env.
@@ -356,5 +365,3 @@ def parse_settings(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
         except ValueError as error:
             raise ValueError(f"--set {name}: expected a {kind.__name__}, got {text!r}") from error
     return tuple(settings.items())
-
-

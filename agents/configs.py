@@ -153,11 +153,47 @@ class TD3Config(DDPGConfig):
     )
 
 
+@dataclass(frozen=True)
+class SARSAConfig:
+    """Hyperparameters of SARSA (`SARSAAgent`: on-policy TD, no replay, no target network)."""
+
+    steps: int = option(100_000, "env steps to train")
+    hidden_units: int = option(64, "width of the MLP's two hidden layers")
+    lr: float = option(1e-3, "Adam's learning rate")
+    gamma: float = option(0.99, "discount factor")
+    warmup: int = option(10, "env steps before the first update")
+    train_interval: int = option(1, "env steps per update")
+    eps_start: float = option(1.0, "exploration rate at the start")
+    eps_end: float = option(0.01, "exploration rate at the end of the schedule")
+    eps_steps: int = option(20_000, "env steps over which epsilon anneals linearly")
+    delta_clip: float = option(math.inf, "Huber loss threshold (inf: the squared error)")
+    num_envs: int = option(1, "sub-envs acting in one batch (a vector env when > 1)")
+
+
+@dataclass(frozen=True)
+class CEMConfig:
+    """Hyperparameters of the cross-entropy method (`CEMAgent` and its episode memory)."""
+
+    steps: int = option(100_000, "env steps to train")
+    hidden_units: int = option(
+        0, "width of one hidden ReLU layer of the policy; 0: linear (keras-rl's cem_cartpole)",
+    )  # fmt: skip
+    batch_size: int = option(50, "episodes the elites are picked from")
+    memory_size: int = option(50, "episodes the memory keeps (batch_size: the last population)")
+    elite_frac: float = option(0.2, "fraction of the episodes that are the elites")
+    train_interval: int = option(10, "episodes between updates of the distribution")
+    warmup: int = option(0, "env steps before the first update")
+    noise_ampl: float = option(0.1, "extra std added to the weights' after each update")
+    noise_decay: float = option(0.0, "the extra std decays as exp(-this * step)")
+    num_envs: int = option(8, "sub-envs acting in one batch, each with its own weights")
+
+
 CONFIGS: dict[str, type] = {
     "dqn": DQNConfig, "qlearning": QLearningConfig, "ddpg": DDPGConfig, "td3": TD3Config,
+    "sarsa": SARSAConfig, "cem": CEMConfig,
 }  # fmt: skip
 #: Any agent's config.
-AgentConfig = DQNConfig | QLearningConfig | DDPGConfig | TD3Config
+AgentConfig = DQNConfig | QLearningConfig | DDPGConfig | TD3Config | SARSAConfig | CEMConfig
 
 _POSITIVE, _UNIT, _OPEN_UNIT = (0, math.inf, True, True), (0, 1, False, False), (0, 1, True, False)
 #: The allowed interval of each real-valued field: (low, high, low_open, high_open).
@@ -170,10 +206,12 @@ _RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "actor_lr": _POSITIVE, "critic_lr": _POSITIVE, "noise_sigma": (0, math.inf, False, True),
     "noise_sigma_end": (0, math.inf, False, True), "ou_theta": (0, math.inf, False, True),
     "target_noise": (0, math.inf, False, True), "target_noise_clip": (0, math.inf, False, True),
+    "elite_frac": _OPEN_UNIT, "noise_ampl": (0, math.inf, False, True),
+    "noise_decay": (0, math.inf, False, True),
 }  # fmt: skip
 _QLEARNING_RANGES = {**_RANGES, "lr": _OPEN_UNIT}
 #: The smallest value of each integer field (the rest are at least 1).
-_MINIMUMS = {"warmup": 0, "train_episode_steps": 0}
+_MINIMUMS = {"warmup": 0, "train_episode_steps": 0, "random_steps": 0, "hidden_units": 0}
 #: The largest value of each integer field that sizes an allocation (the rest: _MAX_COUNT): the
 #: memory and its sum tree are preallocated, and a hidden layer's weights grow as its square.
 _MAXIMUMS = {"memory_size": 10**7, "hidden_units": 4096, "batch_size": 65_536, "num_envs": 4096}

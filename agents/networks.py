@@ -2,8 +2,8 @@
 
 Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselves), an MLP;
 `build` makes one by name, as `agents.presets` rows and `train_blob.py --network` name them.
-`actor_mlp` and `critic_mlp` are DDPG's and TD3's pair (a policy within the action bounds, and
-Q(s, a) with keras-rl's separate action input).
+`policy_mlp` is CEM's policy; `actor_mlp` and `critic_mlp` are DDPG's and TD3's pair (a
+policy within the action bounds, and Q(s, a) with keras-rl's separate action input).
 """
 
 from __future__ import annotations
@@ -112,6 +112,25 @@ def mlp(
         width = hidden_units
     outputs = keras.layers.Dense(int(nb_actions), name="q_values", **_fan_in_uniform(width))(x)
     return keras.Model(inputs, outputs, name="mlp")
+
+
+def policy_mlp(obs_shape: Sequence[int], nb_actions: int, hidden_units: int = 0) -> keras.Model:
+    """Action preferences (a softmax) of the flattened observation: CEM's policy.
+
+    Args:
+        obs_shape: The observation shape.
+        nb_actions: Number of discrete actions.
+        hidden_units: Width of one hidden ReLU layer; 0: linear, as keras-rl's cem_cartpole.
+
+    Returns:
+        A Keras model from an observation batch to action probabilities.
+    """
+    inputs = keras.Input(shape=tuple(obs_shape), name="observation")
+    x = keras.layers.Flatten()(inputs)
+    if hidden_units:
+        x = keras.layers.Dense(hidden_units, activation="relu")(x)
+    outputs = keras.layers.Dense(int(nb_actions), activation="softmax", name="policy")(x)
+    return keras.Model(inputs, outputs, name="policy_mlp")
 
 
 def actor_mlp(

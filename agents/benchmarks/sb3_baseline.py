@@ -1,4 +1,4 @@
-"""Stable-Baselines3's DQN with the RL Zoo's hyperparameters: the peer of `bench_suite.py`'s rows.
+"""Stable-Baselines3 with the RL Zoo's hyperparameters (DQN, DDPG, TD3): `bench_suite.py`'s peer.
 
 Imports stable_baselines3 (the `[compare]` extra); `agents.benchmarks.suite` imports this module
 only when it is installed.
@@ -12,10 +12,11 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from stable_baselines3 import DQN
+import stable_baselines3
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.noise import NormalActionNoise
 
-from agents.benchmarks.zoo import ZOO_DQN
+from agents.benchmarks.zoo import ZOO
 
 
 class GreedyPolicy:
@@ -64,16 +65,18 @@ class _Curve(BaseCallback):
 
 
 def train_sb3(
+    agent: str,
     env_id: str,
     steps: int,
     seed: int,
     every: int,
     evaluate: Callable[[Any], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Trains SB3's DQN with the RL Zoo's hyperparameters of `env_id`, recording its curve.
+    """Trains SB3's algorithm of `agent` with the RL Zoo's hyperparameters, recording its curve.
 
     Args:
-        env_id: An id of `ZOO_DQN`.
+        agent: "dqn", "ddpg" or "td3" (SB3's DQN, DDPG, TD3).
+        env_id: An id the RL Zoo has that algorithm's row for (`agents.benchmarks.zoo`).
         steps: Env steps to train.
         seed: Seeds SB3 (its networks, exploration and env).
         every: Env steps between curve points.
@@ -84,12 +87,20 @@ def train_sb3(
         and `model` (the last one, which is what SB3's `learn` leaves).
 
     Raises:
-        ValueError: If the RL Zoo has no DQN hyperparameters for `env_id`.
+        ValueError: If the RL Zoo has no row of that algorithm for `env_id`.
     """
-    if env_id not in ZOO_DQN:
-        raise ValueError(f"the RL Zoo has no DQN row for {env_id!r}; it has {sorted(ZOO_DQN)}")
+    algorithm, rows = ZOO.get(agent, (agent.upper(), {}))
+    if env_id not in rows:
+        raise ValueError(f"the RL Zoo has no {algorithm} row for {env_id!r}; it has {sorted(rows)}")
     env = gymnasium.make(env_id)
-    model = DQN("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **ZOO_DQN[env_id])
+    kwargs = dict(rows[env_id])
+    noise_std = kwargs.pop("noise_std", None)
+    if noise_std is not None:
+        size = env.action_space.shape[0]
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(size), noise_std * np.ones(size))
+    model = getattr(stable_baselines3, algorithm)(
+        "MlpPolicy", env, seed=seed, device="cpu", verbose=0, **kwargs
+    )
     curve = _Curve(evaluate, every)
     model.learn(total_timesteps=steps, callback=curve)
     env.close()

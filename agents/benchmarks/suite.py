@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.benchmarks.zoo import ZOO_DQN
+from agents.benchmarks.zoo import ZOO
 from agents.environments import first_registered
 
 #: Frameworks a row is run with.
@@ -33,7 +33,7 @@ class SuiteRow:
     """One (agent, env id) of the suite and what counts as solved; its budget is its preset's.
 
     Attributes:
-        agent: "dqn" or "qlearning".
+        agent: An agent of `agents.presets` ("dqn", "ddpg", ...).
         env_id: A registered id.
         threshold: The figure `metric` of a greedy evaluation that counts as solved.
         metric: "mean_return", or "ratio_to_optimum" where the env has an exact optimum.
@@ -59,7 +59,7 @@ class SuiteRow:
     @property
     def has_peer(self) -> bool:
         """Whether SB3 + the RL Zoo has this row's algorithm and hyperparameters for its env."""
-        return self.agent == "dqn" and self.env_id in ZOO_DQN
+        return self.env_id in ZOO.get(self.agent, ("", {}))[1]
 
 
 SUITE = {
@@ -69,6 +69,11 @@ SUITE = {
         SuiteRow("dqn", "MountainCar-v0", -110.0),
         SuiteRow("qlearning", "FrozenLake-v1", 0.95, "ratio_to_optimum"),
         SuiteRow("qlearning", first_registered("Taxi-v4", "Taxi-v3"), 0.99, "ratio_to_optimum"),
+        SuiteRow("ddpg", "Pendulum-v1", -200.0),
+        SuiteRow("td3", "Pendulum-v1", -200.0),
+        SuiteRow("naf", "Pendulum-v1", -200.0),
+        SuiteRow("sarsa", "CartPole-v1", 475.0),
+        SuiteRow("cem", "CartPole-v1", 500.0),
     )
 }
 
@@ -164,7 +169,7 @@ def _run_sb3(row: SuiteRow, seed: int, config: SuiteConfig, every: int) -> dict[
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     seeds = evaluation_seeds(config.curve_episodes)
     run = train_sb3(
-        row.env_id, config.budget(row), seed, every,
+        row.agent, row.env_id, config.budget(row), seed, every,
         lambda policy: curve_point(policy, row.env_id, seeds, {}),
     )  # fmt: skip
     model = run.pop("model")

@@ -1,4 +1,4 @@
-"""The RL Zoo's tuned hyperparameters for the ids of `bench_suite.py` (data only, no imports)."""
+"""The RL Zoo's tuned hyperparameters for the rows of `bench_suite.py` (data only, no imports)."""
 
 from __future__ import annotations
 
@@ -19,4 +19,22 @@ ZOO_DQN: dict[str, dict[str, Any]] = {
         "train_freq": 16, "gradient_steps": 8, "exploration_fraction": 0.2,
         "exploration_final_eps": 0.07, "policy_kwargs": {"net_arch": [256, 256]},
     },
+}  # fmt: skip
+
+#: The RL Zoo's DDPG and TD3 hyperparameters for Pendulum-v1 (hyperparams/ddpg.yml and td3.yml,
+#: as the sb3/ddpg-Pendulum-v1 and sb3/td3-Pendulum-v1 model cards list them), as keyword
+#: arguments of SB3's `DDPG` and `TD3`; `noise_std` is the std of the Gaussian action noise on
+#: the [-1, 1]-scaled actions (the Zoo's noise_type "normal"), which `sb3_baseline` turns into
+#: SB3's `action_noise`. The Zoo trains once per episode (train_freq [1, "episode"],
+#: gradient_steps -1): as many updates as env steps, batched by episode.
+_ZOO_PENDULUM = {
+    "learning_rate": 1e-3, "buffer_size": 200_000, "learning_starts": 10_000, "gamma": 0.98,
+    "train_freq": (1, "episode"), "gradient_steps": -1, "noise_std": 0.1,
+    "policy_kwargs": {"net_arch": [400, 300]},
+}  # fmt: skip
+ZOO_DDPG: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
+ZOO_TD3: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
+#: Per agent of ours, SB3's algorithm of the same name and the Zoo's rows for it.
+ZOO: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "dqn": ("DQN", ZOO_DQN), "ddpg": ("DDPG", ZOO_DDPG), "td3": ("TD3", ZOO_TD3),
 }  # fmt: skip

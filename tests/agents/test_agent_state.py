@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from typing import Any
@@ -108,6 +109,7 @@ def test_every_agent_class_is_registered_under_its_module_and_name():
 
 def test_the_built_in_table_names_each_class_by_its_module():
     for key, module in registry.BUILT_IN_AGENTS.items():
+        importlib.import_module(module)
         cls = registry.registered_class(key)
         assert cls is not None and cls.__module__ == module, key
 

@@ -100,7 +100,7 @@ def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, mes
         (["--agent", "dqn", "--env-id", "MountainCarContinuous-v0"], "needs a Discrete one"),
         (["--agent", "dqn", "--env-id", "FrozenLake-v1"], "the DQN needs Box (array) observations"),
         (["--agent", "qlearning", "--env-id", "CartPole-v1"], "Q-learning needs Discrete"),
-        (["--env-id", "Pendulum-v1"], "the action space is Box(-2.0, 2.0, (1,), float32)"),
+        (["--env-id", "Blackjack-v1"], "the observation space is Tuple(Discrete(32)"),
         (["--env-id", "CartPole-v1", "--network", "blob_cnn"], "use the network mlp"),
         (["--env-id", "NoSuchGame-v3"], "unknown env id 'NoSuchGame-v3'"),
     ],

@@ -57,3 +57,78 @@ class Corridor(gymnasium.Env):
             observations.append(self._obs())
         self.position = 0
         return np.stack(observations)
+
+
+class ContextBandit(gymnasium.Env):
+    """`length` steps per episode, each showing one of `contexts` contexts as a one-hot vector.
+
+    Every step's context is drawn from the env's `np_random`; choosing the action equal to the
+    context gives +1, any other action 0. The episode is truncated after `length` steps, so the
+    optimal return is `length` and a policy's return counts the contexts it gets right.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, contexts: int = 3, length: int = 10):
+        self.contexts = contexts
+        self.length = length
+        self.observation_space = gymnasium.spaces.Box(0, 1, (contexts,), np.float32)
+        self.action_space = gymnasium.spaces.Discrete(contexts)
+        self.context = 0
+        self.steps = 0
+
+    def _obs(self) -> np.ndarray:
+        self.context = int(self.np_random.integers(self.contexts))
+        return np.eye(self.contexts, dtype=np.float32)[self.context]
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.steps = 0
+        return self._obs(), {}
+
+    def step(self, action: int):
+        reward = float(action == self.context)
+        self.steps += 1
+        return self._obs(), reward, False, self.steps >= self.length, {}
+
+
+class Reach(gymnasium.Env):
+    """A point on [-1, 1] to move next to `target`, with a continuous action.
+
+    The position starts uniformly in [-1, 1] (from the env's `np_random`), or at `start` if
+    given; action a in [-1, 1] moves it by `0.5 * a` (clamped at the ends). Each step gives
+    -|position - target| after the move, and the episode is truncated after `horizon` steps
+    (a time limit of the env's own, so agents must bootstrap through it). Moving as far as
+    possible towards the target every step is optimal: see `optimal_return`.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, target: float = 0.5, horizon: int = 5, start: float | None = None):
+        self.target, self.horizon, self.start = target, horizon, start
+        self.observation_space = gymnasium.spaces.Box(-1, 1, (1,), np.float32)
+        self.action_space = gymnasium.spaces.Box(-1, 1, (1,), np.float32)
+        self.position, self.steps = 0.0, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        start = self.start
+        self.position = float(self.np_random.uniform(-1, 1)) if start is None else start
+        self.steps = 0
+        return np.array([self.position], np.float32), {}
+
+    def step(self, action):
+        move = 0.5 * float(np.clip(np.asarray(action).reshape(-1)[0], -1, 1))
+        self.position = float(np.clip(self.position + move, -1, 1))
+        self.steps += 1
+        reward = -abs(self.position - self.target)
+        obs = np.array([self.position], np.float32)
+        return obs, reward, False, self.steps >= self.horizon, {}
+
+    def optimal_return(self, start: float) -> float:
+        """The best undiscounted return of an episode starting at `start`."""
+        position, total = start, 0.0
+        for _ in range(self.horizon):
+            position += float(np.clip(self.target - position, -0.5, 0.5))
+            total -= abs(position - self.target)
+        return total

@@ -8,7 +8,7 @@ import pytest
 
 from agents.benchmarks import suite
 from agents.benchmarks.suite import SUITE, SuiteConfig
-from agents.benchmarks.zoo import ZOO_DQN
+from agents.benchmarks.zoo import ZOO
 
 
 def test_every_row_names_a_registered_id_and_an_agent_with_a_preset():
@@ -23,9 +23,9 @@ def test_every_row_names_a_registered_id_and_an_agent_with_a_preset():
         assert row.metric in ("mean_return", "ratio_to_optimum")
 
 
-def test_the_dqn_rows_have_a_peer_and_the_table_rows_do_not():
-    assert SUITE["dqn/CartPole-v1"].has_peer and SUITE["dqn/MountainCar-v0"].has_peer
-    assert not SUITE["qlearning/FrozenLake-v1"].has_peer
+def test_the_rows_sb3_has_the_algorithm_of_have_a_peer_and_the_others_do_not():
+    peers = {"dqn/CartPole-v1", "dqn/MountainCar-v0", "ddpg/Pendulum-v1", "td3/Pendulum-v1"}
+    assert {name for name, row in SUITE.items() if row.has_peer} == peers
 
 
 @pytest.mark.parametrize(
@@ -53,10 +53,12 @@ def test_without_sb3_or_with_no_sb3_a_row_runs_ours_alone(monkeypatch):
     assert suite.frameworks(row, SuiteConfig(with_sb3=False)) == ["ours"]
 
 
-def test_the_zoo_rows_are_keyword_arguments_of_sb3s_dqn():
+def test_the_zoo_rows_are_keyword_arguments_of_their_sb3_algorithm():
     sb3 = pytest.importorskip(
         "stable_baselines3", reason="Stable-Baselines3 is the [compare] extra, not installed"
     )
-    parameters = inspect.signature(sb3.DQN).parameters
-    for hyperparameters in ZOO_DQN.values():
-        assert set(hyperparameters) <= set(parameters)
+    for algorithm, rows in ZOO.values():
+        parameters = set(inspect.signature(getattr(sb3, algorithm)).parameters)
+        for hyperparameters in rows.values():
+            # noise_std becomes SB3's action_noise object (agents.benchmarks.sb3_baseline).
+            assert set(hyperparameters) - {"noise_std"} <= parameters

@@ -15,6 +15,7 @@ from agents.configs import (
     CEMConfig,
     DDPGConfig,
     DQNConfig,
+    NAFConfig,
     QLearningConfig,
     SARSAConfig,
     TD3Config,
@@ -151,6 +152,37 @@ def noise_process(config: Any, size: int, half_range: float) -> Any:
     return GaussianWhiteNoiseProcess(size=size, **anneal)
 
 
+def build_naf(
+    config: NAFConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `NAFAgent` of `config` (noise settings as fractions of the half-range)."""
+    import keras
+
+    from agents import networks
+    from agents.memory import SequentialMemory
+    from agents.naf import NAFAgent
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    size = int(np.prod(action_space.shape))
+    half_range = float(np.mean((action_space.high - action_space.low) / 2))
+    v_model, l_model, mu_model = networks.naf_networks(
+        observation_space, action_space, config.hidden_units, config.covariance
+    )
+    agent = NAFAgent(
+        size, v_model, l_model, mu_model, SequentialMemory(config.memory_size, gamma=config.gamma),
+        random_process=noise_process(config, size, half_range),
+        covariance_mode=config.covariance, gamma=config.gamma, batch_size=config.batch_size,
+        nb_steps_warmup=config.warmup, train_interval=config.train_interval,
+        target_model_update=config.target_update, delta_clip=config.delta_clip,
+        reward_scale=config.reward_scale,
+    )  # fmt: skip
+    agent.compile(keras.optimizers.Adam(config.lr))
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
 def build_sarsa(
     config: SARSAConfig, observation_space: Any, action_space: Any, seed: int | None
 ) -> Any:
@@ -208,5 +240,5 @@ def build_cem(
 #: The builder of each agent's config, by agent name.
 BUILDERS = {
     "dqn": build_dqn, "qlearning": build_qlearning, "ddpg": build_ddpg, "td3": build_ddpg,
-    "sarsa": build_sarsa, "cem": build_cem,
+    "naf": build_naf, "sarsa": build_sarsa, "cem": build_cem,
 }  # fmt: skip

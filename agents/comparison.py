@@ -85,7 +85,7 @@ AGENT_SPECS = {
     "sarsa": AgentSpec("SARSA", "sarsa"),
     "cem": AgentSpec("CEM", "cem"),
 }
-DEFAULT_AGENTS = ("qlearning", "dqn", "ddpg", "td3")
+DEFAULT_AGENTS = ("qlearning", "dqn", "ddpg", "td3", "naf")
 ABLATION = ("dqn-plain", "dqn+double", "dqn+dueling", "dqn+per", "dqn+nstep", "dqn-all")
 
 
@@ -251,7 +251,7 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
 
 
 def default_agents(env_id: str, env_kwargs: dict[str, Any] | None = None) -> tuple[str, ...]:
-    """The agents of DEFAULT_AGENTS that can learn `env_id` (Pendulum: DDPG and TD3).
+    """The agents of DEFAULT_AGENTS that can learn `env_id` (Pendulum: DDPG, TD3, NAF).
 
     Raises:
         ValueError: If the env id is unknown, or no agent can learn the env.

@@ -154,6 +154,44 @@ class TD3Config(DDPGConfig):
 
 
 @dataclass(frozen=True)
+class NAFConfig:
+    """Hyperparameters of NAF (`NAFAgent`: its V, L and mu networks, memory and noise)."""
+
+    steps: int = option(20_000, "env steps to train")
+    hidden_units: int = option(64, "width of the two hidden layers of V, L and mu")
+    covariance: str = option(
+        "full", "the advantage's covariance: full (a lower-triangular L) or diag",
+        choices=("full", "diag"),
+    )  # fmt: skip
+    lr: float = option(1e-3, "Adam's learning rate (one optimizer for the three networks)")
+    gamma: float = option(0.99, "discount factor")
+    batch_size: int = option(64, "transitions per update")
+    memory_size: int = option(100_000, "replay memory capacity in transitions")
+    warmup: int = option(1_000, "env steps before the first update")
+    target_update: float = option(
+        5e-3, "V's target: soft tau (< 1) after each update, or a hard copy every N steps"
+    )
+    train_interval: float = option(
+        1, "env steps per update (below 1: several updates a step)", float
+    )
+    noise: str = option(
+        "gaussian", "exploration noise: gaussian (white) or ou (Ornstein-Uhlenbeck)",
+        choices=("gaussian", "ou"),
+    )  # fmt: skip
+    noise_sigma: float = option(
+        0.3, "std of the exploration noise, as a fraction of the action's half-range"
+    )
+    noise_sigma_end: float | None = option(
+        0.05, "the noise's std anneals linearly to this (same units) over --noise-steps", float
+    )
+    noise_steps: int = option(30_000, "env steps over which the noise's std anneals")
+    ou_theta: float = option(0.15, "mean reversion rate of the ou noise")
+    reward_scale: float = option(0.1, "rewards are multiplied by this before learning")
+    delta_clip: float = option(math.inf, "Huber loss threshold (inf: the squared error)")
+    num_envs: int = option(1, "sub-envs acting in one batch (a vector env when > 1)")
+
+
+@dataclass(frozen=True)
 class SARSAConfig:
     """Hyperparameters of SARSA (`SARSAAgent`: on-policy TD, no replay, no target network)."""
 
@@ -190,10 +228,12 @@ class CEMConfig:
 
 CONFIGS: dict[str, type] = {
     "dqn": DQNConfig, "qlearning": QLearningConfig, "ddpg": DDPGConfig, "td3": TD3Config,
-    "sarsa": SARSAConfig, "cem": CEMConfig,
+    "naf": NAFConfig, "sarsa": SARSAConfig, "cem": CEMConfig,
 }  # fmt: skip
 #: Any agent's config.
-AgentConfig = DQNConfig | QLearningConfig | DDPGConfig | TD3Config | SARSAConfig | CEMConfig
+AgentConfig = (
+    DQNConfig | QLearningConfig | DDPGConfig | TD3Config | NAFConfig | SARSAConfig | CEMConfig
+)
 
 _POSITIVE, _UNIT, _OPEN_UNIT = (0, math.inf, True, True), (0, 1, False, False), (0, 1, True, False)
 #: The allowed interval of each real-valued field: (low, high, low_open, high_open).

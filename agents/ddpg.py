@@ -15,8 +15,9 @@ from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
+from agents.losses import td_loss
 from agents.memory import memory_from_config
-from agents.random import RandomProcess, process_from_config
+from agents.random import RandomProcess, check_process, process_from_config
 from agents.transitions import TransitionBatch
 
 #: Prefix of the random process's arrays among the agent's state arrays.
@@ -128,15 +129,7 @@ class DDPGAgent(Agent):
                 f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
                 "pass the same gamma to both"
             )
-        if random_process is not None and not isinstance(random_process, RandomProcess):
-            raise TypeError(
-                f"random_process must be a process of agents.random, got {random_process!r}"
-            )
-        if random_process is not None and random_process.size != nb_actions:
-            raise ValueError(
-                f"the random process makes noise of size {random_process.size}; the agent has "
-                f"nb_actions={nb_actions}"
-            )
+        check_process(random_process, nb_actions)
         self.nb_actions = nb_actions
         self.actor = actor
         self.critics = [critic] + ([keras.models.clone_model(critic)] if twin_critics else [])
@@ -336,7 +329,9 @@ class DDPGAgent(Agent):
         variables = self._critic_variables()
         with tf.GradientTape() as tape:
             qs = [self._q(critic, obs, actions, training=True) for critic in self.critics]
-            loss = tf.add_n([tf.reduce_mean(weights * self._td_loss(targets - q)) for q in qs])
+            loss = tf.add_n(
+                [tf.reduce_mean(weights * td_loss(targets - q, self.delta_clip)) for q in qs]
+            )
         grads = tape.gradient(loss, variables)
         self.critic_optimizer.apply_gradients(zip(grads, variables, strict=True))
         return loss / len(qs), tf.reduce_mean(qs[0]), targets - qs[0]
@@ -367,13 +362,6 @@ class DDPGAgent(Agent):
 
     def _critic_variables(self) -> list[Any]:
         return [v for critic in self.critics for v in critic.trainable_variables]
-
-    def _td_loss(self, td_errors: Any) -> Any:
-        if math.isinf(self.delta_clip):
-            return 0.5 * tf.square(td_errors)
-        abs_errors = tf.abs(td_errors)
-        quadratic = tf.minimum(abs_errors, self.delta_clip)
-        return 0.5 * tf.square(quadratic) + self.delta_clip * (abs_errors - quadratic)
 
     # --- weights and state ------------------------------------------------------------------
 

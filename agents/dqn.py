@@ -16,6 +16,7 @@ from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
+from agents.losses import td_loss
 from agents.memory import memory_from_config
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
@@ -248,7 +249,9 @@ class DQNAgent(Agent):
             q = self.model(obs, training=True)
             q_taken = tf.gather(q, tf.cast(actions, tf.int64), axis=1, batch_dims=1)
             td_errors = targets - q_taken
-            loss = tf.reduce_mean(tf.cast(weights, tf.float32) * self._td_loss(td_errors))
+            loss = tf.reduce_mean(
+                tf.cast(weights, tf.float32) * td_loss(td_errors, self.delta_clip)
+            )
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         if self.target_model_update < 1:
@@ -257,13 +260,6 @@ class DQNAgent(Agent):
                 target.assign(tau * online + (1.0 - tau) * target)
         extra = [tf.reduce_mean(fn(targets, q_taken)) for _, fn in self._metric_fns]
         return loss, tf.reduce_mean(q), td_errors, extra
-
-    def _td_loss(self, td_errors: Any) -> Any:
-        if math.isinf(self.delta_clip):
-            return 0.5 * tf.square(td_errors)
-        abs_errors = tf.abs(td_errors)
-        quadratic = tf.minimum(abs_errors, self.delta_clip)
-        return 0.5 * tf.square(quadratic) + self.delta_clip * (abs_errors - quadratic)
 
     def get_weights(self) -> list[np.ndarray]:
         """The online network's weights."""

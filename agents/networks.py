@@ -3,17 +3,22 @@
 Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselves), an MLP;
 `build` makes one by name, as `agents.presets` rows and `train_blob.py --network` name them.
 `policy_mlp` is CEM's policy; `actor_mlp` and `critic_mlp` are DDPG's and TD3's pair (a
-policy within the action bounds, and Q(s, a) with keras-rl's separate action input).
+policy within the action bounds, and Q(s, a) with keras-rl's separate action input);
+`naf_networks` NAF's V, L and mu.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import gymnasium
 import keras
 import numpy as np
 
 from agents.layers import ActionBounds, PlayerCentredView, PlayerOffsets
+
+#: NAF's covariance modes: a full lower-triangular L, or its diagonal.
+COVARIANCE_MODES = ("full", "diag")
 
 
 def blob_cnn(
@@ -196,6 +201,61 @@ def critic_mlp(
         width = units
     outputs = keras.layers.Dense(1, name="q_value", **_fan_in_uniform(width))(x)
     return keras.Model([action, observation], outputs, name="critic"), action
+
+
+def entry_count(nb_actions: int, covariance_mode: str = "full") -> int:
+    """Outputs the L model needs: n (n + 1) / 2 for "full", n for "diag"."""
+    return nb_actions * (nb_actions + 1) // 2 if covariance_mode == "full" else nb_actions
+
+
+def naf_networks(
+    observation_space: gymnasium.spaces.Box,
+    action_space: gymnasium.spaces.Box,
+    hidden_units: int = 64,
+    covariance_mode: str = "full",
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Three MLPs for a NAFAgent: V, L and mu (two hidden ReLU layers each).
+
+    Each is `agents.networks.mlp` on the observation (finite observation bounds scaled to
+    [-1, 1]); mu's output goes through tanh, scaled to the action space's bounds.
+
+    Args:
+        observation_space: The env's Box observation space.
+        action_space: The env's Box action space, of shape (nb_actions,) with finite bounds.
+        hidden_units: Width of every hidden layer.
+        covariance_mode: "full" or "diag" (the L model's number of outputs).
+
+    Returns:
+        (V_model, L_model, mu_model).
+
+    Raises:
+        ValueError: If a space is not such a Box, or the covariance mode is unknown.
+    """
+    if not isinstance(observation_space, gymnasium.spaces.Box):
+        raise ValueError(f"naf_networks needs a Box observation space, got {observation_space}")
+    if not isinstance(action_space, gymnasium.spaces.Box) or len(action_space.shape) != 1:
+        raise ValueError(f"naf_networks needs a 1-D Box action space, got {action_space}")
+    low, high = action_space.low.astype(np.float64), action_space.high.astype(np.float64)
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise ValueError(f"mu's tanh output needs finite action bounds, got {action_space}")
+    if covariance_mode not in COVARIANCE_MODES:
+        raise ValueError(
+            f"covariance_mode must be one of {COVARIANCE_MODES}, got {covariance_mode!r}"
+        )
+    nb_actions = action_space.shape[0]
+    shape, bounds = observation_space.shape, (observation_space.low, observation_space.high)
+    value = _renamed(mlp(shape, 1, hidden_units, bounds), "naf_v")
+    lower = _renamed(
+        mlp(shape, entry_count(nb_actions, covariance_mode), hidden_units, bounds), "naf_l"
+    )
+    base = mlp(shape, nb_actions, hidden_units, bounds)
+    x = keras.layers.Activation("tanh")(base.outputs[0])
+    x = keras.layers.Rescaling(((high - low) / 2).tolist(), ((high + low) / 2).tolist())(x)
+    return value, lower, keras.Model(base.inputs, x, name="naf_mu")
+
+
+def _renamed(model: keras.Model, name: str) -> keras.Model:
+    return keras.Model(model.inputs, model.outputs, name=name)
 
 
 def _fan_in_uniform(fan_in: int) -> dict[str, keras.initializers.Initializer]:

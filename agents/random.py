@@ -247,3 +247,21 @@ def _config_value(value: Any, array: np.ndarray | None) -> float | list[float] |
     if array is None:
         return None
     return float(value) if isinstance(value, numbers.Real) else array.tolist()
+
+
+def check_process(process: Any, nb_actions: int) -> None:
+    """Raises unless `process` is None or a random process of size `nb_actions`.
+
+    Raises:
+        TypeError: If it is not a process of this module.
+        ValueError: If its size is not `nb_actions`.
+    """
+    if process is None:
+        return
+    if not isinstance(process, RandomProcess):
+        raise TypeError(f"random_process must be a random process (agents.random), got {process!r}")
+    if process.size != nb_actions:
+        raise ValueError(
+            f"the random process has size {process.size}, the agent nb_actions={nb_actions}; "
+            "give the process size=nb_actions"
+        )

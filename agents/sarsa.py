@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import gymnasium
@@ -11,11 +10,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state
-from agents.atomic import atomic_path
+from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
+from agents.losses import td_loss
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -203,7 +202,7 @@ class SARSAAgent(Agent):
             q = self.model(tf.cast(obs, tf.float32), training=True)
             q_taken = tf.gather(q, tf.cast(actions, tf.int64), axis=1, batch_dims=1)
             td_errors = targets - q_taken
-            loss = tf.reduce_mean(_huber(td_errors, self.delta_clip))
+            loss = tf.reduce_mean(td_loss(td_errors, self.delta_clip))
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         extras = [tf.reduce_mean(fn(targets, q_taken)) for _, fn in self._metric_fns]
@@ -219,12 +218,7 @@ class SARSAAgent(Agent):
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the Q-network's weights to a Keras `.weights.h5` file, atomically."""
-        if not str(filepath).endswith(".weights.h5"):
-            raise ValueError(f"weights files must end in '.weights.h5', got {filepath!r}")
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath} exists and overwrite=False")
-        with atomic_path(filepath) as temp:
-            self.model.save_weights(str(temp), overwrite=True)
+        weights_file.save_weights([self.model], filepath, overwrite)
 
     def load_weights(self, filepath: str) -> None:
         """Reads weights written by `save_weights`.
@@ -233,15 +227,7 @@ class SARSAAgent(Agent):
             FileNotFoundError: If the file is missing.
             ValueError: If the file is corrupt or holds another architecture's weights.
         """
-        if not os.path.isfile(filepath):
-            raise FileNotFoundError(f"no weights file at {filepath}")
-        try:
-            self.model.load_weights(filepath)
-        except Exception as error:  # Keras and h5py raise many types for bad files.
-            raise ValueError(
-                f"cannot load {filepath} into network {self.model.name!r} "
-                f"({self.model.count_params()} parameters): {error}"
-            ) from error
+        weights_file.load_weights([self.model], filepath)
 
     def get_state(
         self, include_memory: bool = False
@@ -336,12 +322,3 @@ def _check_model(model: keras.Model, nb_actions: int) -> None:
             f"the model's output must have shape (batch, nb_actions={nb_actions}), "
             f"got {output_shape}"
         )
-
-
-def _huber(td_errors: Any, delta_clip: float) -> Any:
-    """0.5 * td**2 within `delta_clip` of 0, linear beyond (the squared error if inf)."""
-    if math.isinf(delta_clip):
-        return 0.5 * tf.square(td_errors)
-    abs_errors = tf.abs(td_errors)
-    quadratic = tf.minimum(abs_errors, delta_clip)
-    return 0.5 * tf.square(quadratic) + delta_clip * (abs_errors - quadratic)

@@ -15,7 +15,7 @@ BLOCKS = re.findall(r"^```python\n(.*?)^```$", README.read_text(), flags=re.DOTA
 
 #: Run before each block: the presets' budgets and the runs' settings cut to seconds, a fast
 #: window. Everything else (calls, arguments, names) is the README's own.
-PRELUDE = '''
+PRELUDE = """
 import dataclasses
 from agents import presets, training
 import blobenv
@@ -36,7 +36,7 @@ training.train = lambda env_id="Blob-v0", agent="dqn", steps=None, seed=0, **kw:
 training.resume = lambda run_dir, steps=None, **kw: _resume(
     run_dir, None if steps is None else min(steps, 400), **{**kw, "eval_episodes": 20})
 blobenv.BlobEnv.metadata["render_fps"] = 1000
-'''
+"""
 
 
 def test_the_readme_has_the_examples_this_test_runs():

@@ -24,7 +24,6 @@ def parse(*argv: str) -> RunConfig:
     return cli.config_from_args(cli.build_parser().parse_args(list(argv)))
 
 
-
 def results_of(run_dir: Path) -> dict:
     return json.loads((run_dir / "results.json").read_text())
 

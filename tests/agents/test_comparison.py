@@ -144,7 +144,7 @@ def test_the_default_agents_are_those_that_can_learn_the_env():
     assert default_agents("Blob-v0") == ("qlearning", "dqn")
     assert default_agents("CartPole-v1") == ("dqn",)
     assert default_agents("FrozenLake-v1") == default_agents(TAXI) == ("qlearning",)
-    assert default_agents("Pendulum-v1") == ("ddpg", "td3")
+    assert default_agents("Pendulum-v1") == ("ddpg", "td3", "naf")
     with pytest.raises(ValueError, match="no agent can learn Blackjack-v1"):
         default_agents("Blackjack-v1")
 

@@ -188,10 +188,10 @@ def test_bad_arguments_get_clear_errors():
     wide = networks.actor_mlp((1,), [-1, -1], [1, 1], (8,))
     with pytest.raises(ValueError, match=r"actor's output must have shape \(batch, nb_actions=1\)"):
         DDPGAgent(1, wide, critic, action_input, **ok)
-    with pytest.raises(ValueError, match="noise of size 2; the agent has nb_actions=1"):
+    with pytest.raises(ValueError, match="the random process has size 2, the agent nb_actions=1"):
         noise = GaussianWhiteNoiseProcess(size=2)
         DDPGAgent(1, actor, critic, action_input, random_process=noise, **ok)
-    with pytest.raises(TypeError, match="random_process must be a process"):
+    with pytest.raises(TypeError, match="random_process must be a random process"):
         DDPGAgent(1, actor, critic, action_input, random_process="ou", **ok)
     with pytest.raises(ValueError, match="gamma"):
         DDPGAgent(1, actor, critic, action_input, memory=memory, gamma=0.5)

@@ -25,6 +25,7 @@ def test_every_row_builds_a_compiled_agent_that_acts(agent, env_id):
         "dqn": {"memory_size": 100, "hidden_units": 8},
         "ddpg": {"memory_size": 100, "hidden_layers": "8"},
         "td3": {"memory_size": 100, "hidden_layers": "8"},
+        "naf": {"memory_size": 100, "hidden_units": 8},
     }.get(agent, {})
     config = presets.config(agent, env_id, **small, num_envs=2)
     env = presets.make_env(agent, env_id, config)

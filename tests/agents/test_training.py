@@ -34,8 +34,6 @@ def tiny_dqn_hyper(**changes):
     return presets.config("dqn", "Blob-v0", **{**small, **changes})
 
 
-
-
 class SignalAt(keras.callbacks.Callback):
     """Sends `signum` to this process when the agent reaches step `step`."""
 

@@ -100,5 +100,3 @@ def test_env_the_dqn_cannot_learn_is_refused_before_training(tmp_path, capsys):
     assert compare_agents.main(argv) == 1
     assert "the DQN needs Box (array) observations" in capsys.readouterr().err
     assert not (tmp_path / "out" / "compare.json").exists()
-
-

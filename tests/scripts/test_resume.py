@@ -29,8 +29,6 @@ LONG_TINY_DQN += ["--num-envs", "1", "--eval-episodes", "0", "--checkpoint-inter
 LONG_TINY_DQN += ["--save-memory", "--logdir", "logs", "--val-episodes", "5"]
 
 
-
-
 def results_of(run_dir: Path) -> dict:
     return json.loads((run_dir / "results.json").read_text())
 

@@ -53,9 +53,11 @@ def test_help_lists_every_option_with_its_default(tmp_path):
     assert done.returncode == 0
     for option in ("--agent", "--env-id", "--resume", "--size", "--lr", "--eps-decay"):
         assert option in done.stdout
-    assert "(default: dqn 60000, qlearning 6000000)" in done.stdout.replace("\n", " ").replace(
-        "  ", " "
-    ) or "60000" in done.stdout
+    assert (
+        "(default: dqn 60000, qlearning 6000000)"
+        in done.stdout.replace("\n", " ").replace("  ", " ")
+        or "60000" in done.stdout
+    )
 
 
 def test_the_script_is_short_and_defines_nothing_others_import():

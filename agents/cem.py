@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 from typing import Any
@@ -144,7 +143,6 @@ class CEMAgent(Agent):
         # Per sub-env: the weights its episode acts with and the return so far.
         self._sampled = np.zeros((0, self.num_weights))
         self._returns = np.zeros(0)
-        self._drop_returns = False
         self._assign_mean()
 
     @property
@@ -181,14 +179,12 @@ class CEMAgent(Agent):
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
             )
 
-    def fit(self, *args: Any, **kwargs: Any) -> Any:
-        """`Agent.fit`; when it resets the env, the returns of the episodes in progress go.
+    def start_episodes(self) -> None:
+        """Drops the returns of the episodes in progress (the env was reset).
 
         Their sub-envs keep their weights (never scored) for the new episodes.
         """
-        bound = inspect.signature(Agent.fit).bind(self, *args, **kwargs).arguments
-        self._drop_returns = not (bound.get("resume", False) and self.resumes_exactly)
-        return super().fit(*args, **kwargs)
+        self._returns[:] = 0.0
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """The argmax of the model's output: each sub-env's own weights in fit, else the mean."""
@@ -197,9 +193,6 @@ class CEMAgent(Agent):
         if len(self._sampled) != len(obs):
             self._sampled = self._draw(len(obs))
             self._returns = np.zeros(len(obs))
-        if self._drop_returns:
-            self._returns[:] = 0.0
-            self._drop_returns = False
         return self._sampled_fn(self._sampled.astype(np.float32), obs).numpy()
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
@@ -370,7 +363,6 @@ class CEMAgent(Agent):
         super().set_state({k: v for k, v in values.items() if k != "memory"}, arrays)
         self.memory.load_state_dict(memory_state)
         self._sampled, self._returns = sampled.copy(), returns.copy()
-        self._drop_returns = False
         self._assign_mean()
 
     def _checked_memory_state(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

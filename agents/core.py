@@ -105,6 +105,13 @@ class Agent:
     def end_episode(self, env_index: int) -> None:
         """Called when a training episode of sub-env `env_index` ends."""
 
+    def start_episodes(self) -> None:
+        """Called when `fit` resets the env: the episodes in progress are gone.
+
+        An agent that keeps state per episode in progress (SARSA's next actions, CEM's
+        returns) drops it here; not called when `fit(..., resume=True)` goes on exactly.
+        """
+
     def check_env(self, driver: EnvDriver) -> None:
         """Raises ValueError if the env's spaces do not fit the agent."""
 
@@ -506,6 +513,8 @@ class Agent:
             book = fit_state.restore(*held, driver, names)
         if book is None:
             driver.reset(seed=seed)
+            if self.training:
+                self.start_episodes()
             if held is not None:
                 book = fit_state.fresh_book(*held, driver.num_envs, names)
             else:

@@ -131,25 +131,9 @@ class SARSAAgent(Agent):
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
             )
 
-    def fit(
-        self,
-        env: Any,
-        nb_steps: int | None = None,
-        nb_episodes: int | None = None,
-        callbacks: Any = None,
-        verbose: int = 1,
-        nb_max_episode_steps: int | None = None,
-        log_interval: int = 10_000,
-        seed: int | None = None,
-        resume: bool = False,
-    ) -> Any:
-        """`Agent.fit`; a run that resets the env first drops the pending next actions."""
-        if not (resume and self.resumes_exactly):
-            self.next_actions = []
-        return super().fit(
-            env, nb_steps, nb_episodes, callbacks, verbose, nb_max_episode_steps, log_interval,
-            seed, resume,
-        )  # fmt: skip
+    def start_episodes(self) -> None:
+        """Drops the pending next actions: the env was reset, their episodes are gone."""
+        self.next_actions = []
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """The pending next action of each sub-env while training, else the policy's choice."""

@@ -112,6 +112,11 @@ class Agent:
         returns) drops it here; not called when `fit(..., resume=True)` goes on exactly.
         """
 
+    def require_compiled(self, why: str = "its state includes the optimizer's variables") -> None:
+        """Raises RuntimeError, saying `why`, unless the agent is compiled."""
+        if not self.compiled:
+            raise RuntimeError(f"compile the {type(self).__name__} first: {why}")
+
     def check_env(self, driver: EnvDriver) -> None:
         """Raises ValueError if the env's spaces do not fit the agent."""
 

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state, weights_file
+from agents import agent_state, keras_state, replay, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -243,16 +243,9 @@ class DDPGAgent(Agent):
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
         self.memory.append(dataclasses.replace(batch, actions=batch.actions.astype(np.float32)))
-        before, after = self.step, self.step + len(batch)
-        metrics: dict[str, float] = {}
-        if after > self.nb_steps_warmup_critic and len(self.memory) >= self.batch_size:
-            due = int(after // self.train_interval) - int(before // self.train_interval)
-            if due:
-                metrics = self._update(after, due)
-        interval = self.target_model_update
-        if interval >= 1 and after // interval > before // interval:
-            self.update_target_models()
-        return metrics
+        return replay.learn_due(
+            self, len(batch), self.nb_steps_warmup_critic, self._update, self.update_target_models
+        )
 
     def update_target_models(self) -> None:
         """Copies the actor's and the critics' weights to their targets."""
@@ -261,11 +254,8 @@ class DDPGAgent(Agent):
 
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
-        self.memory.step = step
-        batches = [self.memory.sample(self.batch_size, self.rng) for _ in range(count)]
-        obs, actions, rewards, next_obs, discounts, weights, indices = (
-            np.stack(arrays) for arrays in zip(*batches, strict=True)
-        )
+        stacked = replay.sample_stacked(self, step, count)
+        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
         delayed = (self.updates + np.arange(count)) % self.policy_delay == 0
         train_actor = delayed & (step > self.nb_steps_warmup_actor)
         noise = np.zeros((count, self.batch_size, self.nb_actions), dtype=np.float32)
@@ -405,7 +395,7 @@ class DDPGAgent(Agent):
         Raises:
             RuntimeError: If the agent is not compiled (it has no optimizer state yet).
         """
-        self._require_compiled()
+        self.require_compiled()
         values, arrays = super().get_state(include_memory)
         values["networks"] = [keras_state.network_description(m) for m in self._models()]
         values["optimizers"] = [
@@ -425,7 +415,7 @@ class DDPGAgent(Agent):
             RuntimeError: If the agent is not compiled.
             ValueError: If the state is of other networks or optimizers, or misses a part.
         """
-        self._require_compiled()
+        self.require_compiled()
         agent_state.require(values, ("networks", "optimizers"), f"a {type(self).__name__}")
         models, saved = self._models(), values["networks"]
         if not isinstance(saved, list) or len(saved) != len(models):
@@ -464,13 +454,6 @@ class DDPGAgent(Agent):
         groups["actor_optimizer"] = list(self.actor_optimizer.variables)
         groups["critic_optimizer"] = list(self.critic_optimizer.variables)
         return groups
-
-    def _require_compiled(self) -> None:
-        if not self.compiled:
-            raise RuntimeError(
-                f"compile the {type(self).__name__} first: its state includes the optimizers' "
-                "variables"
-            )
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able arguments: the models as Keras JSON, the process's and optimizers' configs."""

@@ -11,12 +11,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state, weights_file
+from agents import agent_state, keras_state, replay, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
-from agents.losses import td_loss
+from agents.losses import metric_functions, td_loss
 from agents.memory import memory_from_config
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
@@ -140,10 +140,7 @@ class DQNAgent(Agent):
             metrics: Keras metric names or functions, computed on (TD target, Q of the action).
         """
         self.optimizer = keras.optimizers.get(optimizer)
-        self._metric_fns = []
-        for metric in metrics or []:
-            fn = keras.metrics.get(metric)
-            self._metric_fns.append((metric if isinstance(metric, str) else fn.__name__, fn))
+        self._metric_fns = metric_functions(metrics)
         self.target_model = keras.models.clone_model(self.model)
         self.target_model.set_weights(self.model.get_weights())
         self.optimizer.build(self.model.trainable_variables)
@@ -177,16 +174,9 @@ class DQNAgent(Agent):
         """Stores the transitions, then runs the updates and target copies that are due."""
         rewards = np.clip(batch.rewards, -self.reward_clip, self.reward_clip)
         self.memory.append(dataclasses.replace(batch, rewards=rewards))
-        before, after = self.step, self.step + len(batch)
-        metrics: dict[str, float] = {}
-        if after > self.nb_steps_warmup and len(self.memory) >= self.batch_size:
-            due = int(after // self.train_interval) - int(before // self.train_interval)
-            if due:
-                metrics = self._update(after, due)
-        interval = self.target_model_update
-        if interval >= 1 and after // interval > before // interval:
-            self.update_target_model()
-        return metrics
+        return replay.learn_due(
+            self, len(batch), self.nb_steps_warmup, self._update, self.update_target_model
+        )
 
     def update_target_model(self) -> None:
         """Copies the online network's weights to the target network."""
@@ -195,9 +185,7 @@ class DQNAgent(Agent):
 
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
-        self.memory.step = step
-        batches = [self.memory.sample(self.batch_size, self.rng) for _ in range(count)]
-        stacked = [np.stack(arrays) for arrays in zip(*batches, strict=True)]
+        stacked = replay.sample_stacked(self, step, count)
         obs, actions, rewards, next_obs, discounts, weights, indices = stacked
         losses, mean_qs, td_errors, extras = self._train_many_fn(
             obs, actions, rewards, next_obs, discounts, weights
@@ -297,7 +285,7 @@ class DQNAgent(Agent):
         Raises:
             RuntimeError: If the agent is not compiled (it has no optimizer state yet).
         """
-        self._require_compiled()
+        self.require_compiled()
         values, arrays = super().get_state(include_memory)
         values["network"] = keras_state.network_description(self.model)
         values["optimizer"] = keras_state.optimizer_description(self.optimizer)
@@ -311,7 +299,7 @@ class DQNAgent(Agent):
             RuntimeError: If the agent is not compiled.
             ValueError: If the state is of another network or optimizer, or misses variables.
         """
-        self._require_compiled()
+        self.require_compiled()
         agent_state.require(values, ("network", "optimizer"), f"a {type(self).__name__}")
         keras_state.check_network(values["network"], self.model)
         keras_state.check_optimizer(values["optimizer"], self.optimizer)
@@ -326,13 +314,6 @@ class DQNAgent(Agent):
             "target": list(self.target_model.variables),
             "optimizer": list(self.optimizer.variables),
         }
-
-    def _require_compiled(self) -> None:
-        if not self.compiled:
-            raise RuntimeError(
-                f"compile the {type(self).__name__} first: its state includes the optimizer's "
-                "variables"
-            )
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able arguments, with the model as Keras JSON and the optimizer's config."""

@@ -1,10 +1,11 @@
-"""The TD loss every Keras agent minimises (DQN, SARSA, DDPG/TD3's critics, NAF)."""
+"""The TD loss every Keras agent minimises (DQN, SARSA, DDPG/TD3's critics, NAF), and metrics."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import keras
 import tensorflow as tf
 
 
@@ -23,3 +24,12 @@ def td_loss(td_errors: Any, delta_clip: float) -> Any:
     abs_errors = tf.abs(td_errors)
     quadratic = tf.minimum(abs_errors, delta_clip)
     return 0.5 * tf.square(quadratic) + delta_clip * (abs_errors - quadratic)
+
+
+def metric_functions(metrics: list[Any] | None) -> list[tuple[str, Any]]:
+    """(name, function) of Keras metric names or functions, as `compile(metrics=...)` takes."""
+    functions = []
+    for metric in metrics or []:
+        fn = keras.metrics.get(metric)
+        functions.append((metric if isinstance(metric, str) else fn.__name__, fn))
+    return functions

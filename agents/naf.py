@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state, weights_file
+from agents import agent_state, keras_state, replay, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -197,16 +197,9 @@ class NAFAgent(Agent):
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
         self.memory.append(batch)
-        before, after = self.step, self.step + len(batch)
-        metrics: dict[str, float] = {}
-        if after > self.nb_steps_warmup and len(self.memory) >= self.batch_size:
-            due = int(after // self.train_interval) - int(before // self.train_interval)
-            if due:
-                metrics = self._update(after, due)
-        interval = self.target_model_update
-        if interval >= 1 and after // interval > before // interval:
-            self.update_target_model()
-        return metrics
+        return replay.learn_due(
+            self, len(batch), self.nb_steps_warmup, self._update, self.update_target_model
+        )
 
     def update_target_model(self) -> None:
         """Copies V's weights to its target network."""
@@ -220,11 +213,8 @@ class NAFAgent(Agent):
 
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
-        self.memory.step = step
-        batches = [self.memory.sample(self.batch_size, self.rng) for _ in range(count)]
-        obs, actions, rewards, next_obs, discounts, weights, indices = (
-            np.stack(arrays) for arrays in zip(*batches, strict=True)
-        )
+        stacked = replay.sample_stacked(self, step, count)
+        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
         losses, mean_qs, td_errors = self._train_many_fn(
             obs, actions, rewards, next_obs, discounts, weights
         )
@@ -339,7 +329,7 @@ class NAFAgent(Agent):
         Raises:
             RuntimeError: If the agent is not compiled (it has no optimizer state yet).
         """
-        self._require_compiled()
+        self.require_compiled()
         values, arrays = super().get_state(include_memory)
         values["networks"] = {
             name: keras_state.network_description(model) for name, model in self.models.items()
@@ -360,7 +350,7 @@ class NAFAgent(Agent):
             ValueError: If the state is of other networks, another optimizer or random
                 process, or misses variables; nothing changes then.
         """
-        self._require_compiled()
+        self.require_compiled()
         owner = f"a {type(self).__name__}"
         agent_state.require(values, ("networks", "optimizer", "random_process"), owner)
         networks = values["networks"]
@@ -396,13 +386,6 @@ class NAFAgent(Agent):
             "target": list(self.target_V_model.variables),
             "optimizer": list(self.optimizer.variables),
         }
-
-    def _require_compiled(self) -> None:
-        if not self.compiled:
-            raise RuntimeError(
-                f"compile the {type(self).__name__} first: its state includes the optimizer's "
-                "variables"
-            )
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able arguments: the models as Keras JSON, the parts' and optimizer's configs."""

@@ -14,7 +14,7 @@ from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
-from agents.losses import td_loss
+from agents.losses import metric_functions, td_loss
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -106,10 +106,7 @@ class SARSAAgent(Agent):
             metrics: Keras metric names or functions, computed on (TD target, Q of the action).
         """
         self.optimizer = keras.optimizers.get(optimizer)
-        self._metric_fns = []
-        for metric in metrics or []:
-            fn = keras.metrics.get(metric)
-            self._metric_fns.append((metric if isinstance(metric, str) else fn.__name__, fn))
+        self._metric_fns = metric_functions(metrics)
         self.optimizer.build(self.model.trainable_variables)
         self._q_fn = tf.function(self._q_values, reduce_retracing=True)
         self._train_fn = tf.function(self._train_step, reduce_retracing=True)
@@ -221,7 +218,7 @@ class SARSAAgent(Agent):
         Raises:
             RuntimeError: If the agent is not compiled (it has no optimizer state yet).
         """
-        self._require_compiled()
+        self.require_compiled()
         values, arrays = super().get_state(include_memory)
         values["network"] = keras_state.network_description(self.model)
         values["optimizer"] = keras_state.optimizer_description(self.optimizer)
@@ -236,7 +233,7 @@ class SARSAAgent(Agent):
             ValueError: If the state is of another network or optimizer, misses variables, or
                 its pending next actions are not actions of this agent (or NO_ACTION).
         """
-        self._require_compiled()
+        self.require_compiled()
         agent_state.require(values, ("network", "optimizer", "next_actions"), "a SARSAAgent")
         pending = values["next_actions"]
         if not isinstance(pending, list) or not all(
@@ -256,12 +253,6 @@ class SARSAAgent(Agent):
 
     def _state_variables(self) -> dict[str, list[Any]]:
         return {"online": list(self.model.variables), "optimizer": list(self.optimizer.variables)}
-
-    def _require_compiled(self) -> None:
-        if not self.compiled:
-            raise RuntimeError(
-                "compile the SARSAAgent first: its state includes the optimizer's variables"
-            )
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able arguments, with the model as Keras JSON and the optimizer's config."""

@@ -1,0 +1,55 @@
+"""When an off-policy agent learns from its replay memory (the DQN, DDPG, TD3, NAF).
+
+One schedule for all: an update every `train_interval` env steps once past the warm-up and once
+the memory holds a batch (several due at one batched env step run in one compiled call), and a
+hard target copy every `target_model_update` env steps when that is >= 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def learn_due(
+    agent: Any,
+    count: int,
+    warmup: int,
+    update: Callable[[int, int], dict[str, float]],
+    copy_targets: Callable[[], None],
+) -> dict[str, float]:
+    """Runs the updates and target copies due as the agent's step goes on by `count` env steps.
+
+    Args:
+        agent: An agent with `step`, `memory`, `batch_size`, `train_interval` and
+            `target_model_update`.
+        count: The env steps just taken (the transitions just stored).
+        warmup: Env steps before the first update.
+        update: `update(step, n)` runs n updates at the new step and returns their metrics.
+        copy_targets: Copies the online networks to their targets.
+
+    Returns:
+        The updates' metrics ({} if none was due).
+    """
+    before, after = agent.step, agent.step + count
+    metrics: dict[str, float] = {}
+    if after > warmup and len(agent.memory) >= agent.batch_size:
+        due = int(after // agent.train_interval) - int(before // agent.train_interval)
+        if due:
+            metrics = update(after, due)
+    interval = agent.target_model_update
+    if interval >= 1 and after // interval > before // interval:
+        copy_targets()
+    return metrics
+
+
+def sample_stacked(agent: Any, step: int, count: int) -> list[np.ndarray]:
+    """`count` batches of the agent's memory at `step`, each field stacked: (count, batch, ...).
+
+    The fields are `agents.memory.Batch`'s, in its order.
+    """
+    agent.memory.step = step
+    batches = [agent.memory.sample(agent.batch_size, agent.rng) for _ in range(count)]
+    return [np.stack(arrays) for arrays in zip(*batches, strict=True)]

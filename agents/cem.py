@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import gymnasium
@@ -11,12 +10,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from agents import agent_state, keras_state
-from agents.atomic import atomic_path
+from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.episode_memory import EpisodeParameterMemory
 from agents.hyperparameters import check_int, check_number
+from agents.model_checks import check_action_model, check_observations
 from agents.transitions import TransitionBatch
 
 __all__ = ["CEMAgent", "EpisodeParameterMemory"]
@@ -166,14 +165,7 @@ class CEMAgent(Agent):
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and it has nb_actions actions."""
         require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        expected = tuple(self.model.input_shape[1:])
-        got = tuple(driver.observation_space.shape or ())
-        if len(expected) != len(got) or any(
-            e not in (None, g) for e, g in zip(expected, got, strict=True)
-        ):
-            raise ValueError(
-                f"the model takes observations of shape {expected}, the env gives {got}"
-            )
+        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
         if driver.action_space.n != self.nb_actions:
             raise ValueError(
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
@@ -294,12 +286,7 @@ class CEMAgent(Agent):
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the mean weights to a Keras `.weights.h5` file, atomically."""
-        if not str(filepath).endswith(".weights.h5"):
-            raise ValueError(f"weights files must end in '.weights.h5', got {filepath!r}")
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath} exists and overwrite=False")
-        with atomic_path(filepath) as temp:
-            self.model.save_weights(str(temp), overwrite=True)
+        weights_file.save_weights([self.model], filepath, overwrite)
 
     def load_weights(self, filepath: str) -> None:
         """Reads weights written by `save_weights` as the mean (the deviations stay).
@@ -308,15 +295,7 @@ class CEMAgent(Agent):
             FileNotFoundError: If the file is missing.
             ValueError: If the file is corrupt or holds another architecture's weights.
         """
-        if not os.path.isfile(filepath):
-            raise FileNotFoundError(f"no weights file at {filepath}")
-        try:
-            self.model.load_weights(filepath)
-        except Exception as error:  # Keras and h5py raise many types for bad files.
-            raise ValueError(
-                f"cannot load {filepath} into network {self.model.name!r} "
-                f"({self.model.count_params()} parameters): {error}"
-            ) from error
+        weights_file.load_weights([self.model], filepath)
         self._take_mean_from_model()
 
     def _take_mean_from_model(self) -> None:
@@ -432,19 +411,6 @@ class CEMAgent(Agent):
 
 
 def _check_model(model: Any, nb_actions: int) -> None:
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    check_int("nb_actions", nb_actions, 1)
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(
-            f"the model must have one input and one output, got {len(model.inputs)} "
-            f"and {len(model.outputs)}"
-        )
-    output_shape = tuple(model.outputs[0].shape)
-    if len(output_shape) != 2 or output_shape[-1] != nb_actions:
-        raise ValueError(
-            f"the model's output must have shape (batch, nb_actions={nb_actions}), "
-            f"got {output_shape}"
-        )
+    check_action_model(model, nb_actions)
     if not model.trainable_variables:
         raise ValueError("the model has no trainable weights for the search")

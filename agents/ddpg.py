@@ -17,7 +17,8 @@ from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.losses import td_loss
 from agents.memory import memory_from_config
-from agents.random import RandomProcess, check_process, process_from_config
+from agents.model_checks import check_observations
+from agents.random import RandomProcess, check_process, explore, process_from_config
 from agents.transitions import TransitionBatch
 
 #: Prefix of the random process's arrays among the agent's state arrays.
@@ -212,14 +213,7 @@ class DDPGAgent(Agent):
             raise ValueError(
                 f"the agent has nb_actions={self.nb_actions}, the env's actions are {space}"
             )
-        expected = tuple(self.actor.input_shape[1:])
-        got = tuple(driver.observation_space.shape or ())
-        if len(expected) != len(got) or any(
-            e not in (None, g) for e, g in zip(expected, got, strict=True)
-        ):
-            raise ValueError(
-                f"the actor takes observations of shape {expected}, the env gives {got}"
-            )
+        check_observations(self.actor.input_shape[1:], driver.observation_space, "the actor")
         self._bounds = (space.low.astype(np.float32), space.high.astype(np.float32))
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
@@ -230,10 +224,9 @@ class DDPGAgent(Agent):
                 raise ValueError("nb_steps_random needs an action space with finite bounds")
             return self.rng.uniform(low, high, (len(obs), self.nb_actions))
         actions = self._act_fn(obs).numpy()
-        if self.training and self.random_process is not None:
-            self.random_process.step = self.step
-            actions = actions + self.random_process.sample(self.rng, np.arange(len(obs)))
-        return actions
+        if not self.training:
+            return actions
+        return explore(self.random_process, self.step, actions, self.rng)
 
     def end_episode(self, env_index: int) -> None:
         """Restarts the random process of the sub-env whose episode ended."""

@@ -18,6 +18,7 @@ from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
 from agents.losses import metric_functions, td_loss
 from agents.memory import memory_from_config
+from agents.model_checks import check_action_model, check_observations
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -84,7 +85,7 @@ class DQNAgent(Agent):
         reward_clip: float = math.inf,
     ):
         super().__init__()
-        _check_model(model, nb_actions)
+        check_action_model(model, nb_actions)
         check_number("gamma", gamma, 0, 1)
         check_int("batch_size", batch_size, 1)
         check_int("nb_steps_warmup", nb_steps_warmup, 0)
@@ -151,15 +152,7 @@ class DQNAgent(Agent):
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and its actions match nb_actions."""
         require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        expected = tuple(self.model.input_shape[1:])
-        got = tuple(driver.observation_space.shape or ())
-        mismatch = len(expected) != len(got) or any(
-            e not in (None, g) for e, g in zip(expected, got, strict=True)
-        )
-        if mismatch:
-            raise ValueError(
-                f"the model takes observations of shape {expected}, the env gives {got}"
-            )
+        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
         if driver.action_space.n != self.nb_actions:
             raise ValueError(
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
@@ -356,23 +349,6 @@ class DQNAgent(Agent):
         )
         agent.compile(keras.optimizers.deserialize(optimizer) if optimizer else "adam")
         return agent
-
-
-def _check_model(model: Any, nb_actions: int) -> None:
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    check_int("nb_actions", nb_actions, 1)
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(
-            f"the model must have one input and one output, got {len(model.inputs)} "
-            f"and {len(model.outputs)}"
-        )
-    output_shape = tuple(model.outputs[0].shape)
-    if len(output_shape) != 2 or output_shape[-1] != nb_actions:
-        raise ValueError(
-            f"the model's output must have shape (batch, nb_actions={nb_actions}), "
-            f"got {output_shape}"
-        )
 
 
 def _check_parts(memory: Any, policy: Any, test_policy: Any) -> None:

@@ -16,8 +16,9 @@ from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.losses import td_loss
 from agents.memory import memory_from_config
+from agents.model_checks import check_observations
 from agents.networks import COVARIANCE_MODES, entry_count
-from agents.random import RandomProcess, check_process, process_from_config
+from agents.random import RandomProcess, check_process, explore, process_from_config
 from agents.transitions import TransitionBatch
 
 #: The three networks, by their constructor arguments' names (and get_config's keys).
@@ -161,14 +162,7 @@ class NAFAgent(Agent):
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the models and its actions nb_actions."""
         require_action_space(driver.action_space, gymnasium.spaces.Box, self)
-        expected = tuple(self.V_model.input_shape[1:])
-        got = tuple(driver.observation_space.shape or ())
-        if len(expected) != len(got) or any(
-            e not in (None, g) for e, g in zip(expected, got, strict=True)
-        ):
-            raise ValueError(
-                f"the models take observations of shape {expected}, the env gives {got}"
-            )
+        check_observations(self.V_model.input_shape[1:], driver.observation_space, "the models")
         if driver.action_space.shape != (self.nb_actions,):
             raise ValueError(
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
@@ -177,10 +171,9 @@ class NAFAgent(Agent):
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """mu(obs), plus one noise row per sub-env while training."""
         actions = self._mu_fn(obs).numpy()
-        if self.training and self.random_process is not None:
-            self.random_process.step = self.step
-            actions = actions + self.random_process.sample(self.rng, np.arange(len(actions)))
-        return actions
+        if not self.training:
+            return actions
+        return explore(self.random_process, self.step, actions, self.rng)
 
     def end_episode(self, env_index: int) -> None:
         """Restarts the noise of sub-env `env_index` (an Ornstein-Uhlenbeck process's x)."""

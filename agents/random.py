@@ -265,3 +265,13 @@ def check_process(process: Any, nb_actions: int) -> None:
             f"the random process has size {process.size}, the agent nb_actions={nb_actions}; "
             "give the process size=nb_actions"
         )
+
+
+def explore(
+    process: RandomProcess | None, step: int, actions: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """`actions` (one row per sub-env) plus the process's noise at the agent's `step`."""
+    if process is None:
+        return actions
+    process.step = step
+    return actions + process.sample(rng, np.arange(len(actions)))

@@ -15,6 +15,7 @@ from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.losses import metric_functions, td_loss
+from agents.model_checks import check_action_model, check_observations
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -77,7 +78,7 @@ class SARSAAgent(Agent):
         check_int("nb_steps_warmup", nb_steps_warmup, 0)
         check_int("train_interval", train_interval, 1)
         check_number("delta_clip", delta_clip, 0, math.inf, low_open=True)
-        _check_model(model, nb_actions)
+        check_action_model(model, nb_actions)
         for name, value in {"policy": policy, "test_policy": test_policy}.items():
             if value is not None and not callable(getattr(value, "select_action", None)):
                 raise TypeError(f"{name} must be a policy (agents.policy), got {value!r}")
@@ -115,14 +116,7 @@ class SARSAAgent(Agent):
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and its actions are nb_actions."""
         require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        expected = tuple(self.model.input_shape[1:])
-        got = tuple(driver.observation_space.shape or ())
-        if len(expected) != len(got) or any(
-            e not in (None, g) for e, g in zip(expected, got, strict=True)
-        ):
-            raise ValueError(
-                f"the model takes observations of shape {expected}, the env gives {got}"
-            )
+        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
         if driver.action_space.n != self.nb_actions:
             raise ValueError(
                 f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
@@ -283,17 +277,3 @@ class SARSAAgent(Agent):
         )
         agent.compile(keras.optimizers.deserialize(optimizer) if optimizer else "adam")
         return agent
-
-
-def _check_model(model: keras.Model, nb_actions: int) -> None:
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(
-            f"the model must have one input and one output, got {len(model.inputs)} "
-            f"and {len(model.outputs)}"
-        )
-    output_shape = tuple(model.outputs[0].shape)
-    if len(output_shape) != 2 or output_shape[-1] != nb_actions:
-        raise ValueError(
-            f"the model's output must have shape (batch, nb_actions={nb_actions}), "
-            f"got {output_shape}"
-        )

@@ -65,6 +65,33 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
     assert parse("--env-id", env_id).hyper == presets.config(agent, env_id)
 
 
+@pytest.mark.parametrize(
+    ("agent", "env_id", "options"),
+    [
+        (None, "Pendulum-v1", ["--warmup", "50", "--random-steps", "50"]),  # ddpg, the first
+        ("td3", "Pendulum-v1", ["--warmup", "50", "--random-steps", "50", "--noise", "ou"]),
+        ("naf", "Pendulum-v1", ["--warmup", "50", "--covariance", "diag"]),
+        ("sarsa", "CartPole-v1", ["--eps-steps", "100"]),
+        ("cem", "CartPole-v1", ["--batch-size", "4", "--memory-size", "4", "--elite-frac", "0.5"]),
+    ],
+)  # fmt: skip
+def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_line(
+    agent, env_id, options, tmp_path
+):
+    budget = ["--steps", "200", "--val-episodes", "2", "--eval-episodes", "2"]
+    chosen = [] if agent is None else ["--agent", agent]
+    argv = [*chosen, "--env-id", env_id, *budget, *options, "--checkpoint-interval", "100"]
+    assert cli.main([*argv, "--logdir", str(tmp_path)]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    results = results_of(run_dir)
+    assert results["agent"] == (agent or "ddpg") and results["env_steps"] >= 200
+    assert cli.main(["--resume", str(run_dir), "--steps", "300"]) == 0
+    resumed = results_of(run_dir)
+    assert resumed["env_steps"] >= 300 and resumed["evaluation"]["episodes"] == 2
+    loaded = agents.load_agent(run_dir / "agent")
+    assert type(loaded).__name__ == f"{(agent or 'ddpg').upper()}Agent"
+
+
 def test_options_override_the_chosen_agents_defaults():
     config = parse("--lr", "0.5", "--no-double", "--dueling", "--steps", "7", "--n-step", "3")
     assert config.hyper == DQNConfig(lr=0.5, double=False, dueling=True, steps=7, n_step=3)

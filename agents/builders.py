@@ -134,7 +134,12 @@ def build_ddpg(
         reward_scale=config.reward_scale,
         **kwargs,
     )
-    agent.compile([keras.optimizers.Adam(config.actor_lr), keras.optimizers.Adam(config.critic_lr)])
+    agent.compile(
+        [
+            keras.optimizers.Adam(float(config.actor_lr)),
+            keras.optimizers.Adam(float(config.critic_lr)),
+        ]
+    )
     if seed is not None:
         agent.seed(seed)
     return agent
@@ -177,7 +182,7 @@ def build_naf(
         target_model_update=config.target_update, delta_clip=config.delta_clip,
         reward_scale=config.reward_scale,
     )  # fmt: skip
-    agent.compile(keras.optimizers.Adam(config.lr))
+    agent.compile(keras.optimizers.Adam(float(config.lr)))
     if seed is not None:
         agent.seed(seed)
     return agent
@@ -205,7 +210,7 @@ def build_sarsa(
         policy=policy, gamma=config.gamma, nb_steps_warmup=config.warmup,
         train_interval=config.train_interval, delta_clip=config.delta_clip,
     )  # fmt: skip
-    agent.compile(keras.optimizers.Adam(config.lr))
+    agent.compile(keras.optimizers.Adam(float(config.lr)))
     if seed is not None:
         agent.seed(seed)
     return agent

@@ -251,7 +251,9 @@ _RANGES: dict[str, tuple[float, float, bool, bool]] = {
 }  # fmt: skip
 _QLEARNING_RANGES = {**_RANGES, "lr": _OPEN_UNIT}
 #: The smallest value of each integer field (the rest are at least 1).
-_MINIMUMS = {"warmup": 0, "train_episode_steps": 0, "random_steps": 0, "hidden_units": 0}
+_MINIMUMS = {"warmup": 0, "train_episode_steps": 0, "random_steps": 0}
+#: An agent's own smallest values (CEM's 0 hidden units: a linear policy).
+_AGENT_MINIMUMS = {"cem": {"hidden_units": 0}}
 #: The largest value of each integer field that sizes an allocation (the rest: _MAX_COUNT): the
 #: memory and its sum tree are preallocated, and a hidden layer's weights grow as its square.
 _MAXIMUMS = {"memory_size": 10**7, "hidden_units": 4096, "batch_size": 65_536, "num_envs": 4096}
@@ -276,7 +278,8 @@ def check_config(config: Any) -> None:
         if kind is bool and not isinstance(value, bool):
             raise ValueError(f"{item.name} must be a bool, got {value!r}")
         if kind is int:
-            check_int(item.name, value, _MINIMUMS.get(item.name, 1))
+            minimums = {**_MINIMUMS, **_AGENT_MINIMUMS.get(agent, {})}
+            check_int(item.name, value, minimums.get(item.name, 1))
             maximum = _MAXIMUMS.get(item.name, _MAX_COUNT)
             if value > maximum:
                 raise ValueError(f"{item.name} must be at most {maximum}, got {value!r}")
@@ -289,6 +292,28 @@ def check_config(config: Any) -> None:
             raise ValueError(f"{item.name} must be a string, got {value!r}")
         if item.name == "hidden_layers":
             hidden_layers(value)
+    if isinstance(config, CEMConfig):
+        _check_cem(config)
+    end = getattr(config, "noise_sigma_end", None)
+    if end is not None and end > config.noise_sigma:
+        raise ValueError(
+            f"noise_sigma_end ({end}) must be at most noise_sigma ({config.noise_sigma}): the "
+            "noise anneals down"
+        )
+
+
+def _check_cem(config: CEMConfig) -> None:
+    """The CEM fields that must fit each other: a population to pick at least one elite from."""
+    if config.memory_size < config.batch_size:
+        raise ValueError(
+            f"memory_size ({config.memory_size}) must be at least batch_size "
+            f"({config.batch_size}): the elites are picked from that many episodes"
+        )
+    if int(config.batch_size * config.elite_frac) < 1:
+        raise ValueError(
+            f"elite_frac ({config.elite_frac}) of batch_size ({config.batch_size}) episodes "
+            "leaves no elite: raise either"
+        )
 
 
 def hidden_layers(text: str) -> tuple[int, ...]:

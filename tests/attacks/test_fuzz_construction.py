@@ -106,3 +106,31 @@ def test_dqn_agent(dqn_parts, changes):
     model, memory = dqn_parts
     kwargs = {"nb_actions": 9, "memory": memory, **changes}
     assert_builds_or_names(lambda: DQNAgent(model, **kwargs), changes)
+
+
+#: Small configs of the keras-rl agents, each with the env id its actions fit.
+SMALL_KERAS_RL = {
+    "ddpg": (presets.DDPGConfig(hidden_layers="4", memory_size=50, batch_size=4), "Pendulum-v1"),
+    "td3": (presets.TD3Config(hidden_layers="4", memory_size=50, batch_size=4), "Pendulum-v1"),
+    "naf": (presets.NAFConfig(hidden_units=4, memory_size=50, batch_size=4), "Pendulum-v1"),
+    "sarsa": (presets.SARSAConfig(hidden_units=4), "CartPole-v1"),
+    "cem": (presets.CEMConfig(num_envs=1), "CartPole-v1"),
+}
+
+
+@pytest.mark.parametrize("agent", sorted(SMALL_KERAS_RL))
+def test_presets_build_the_keras_rl_agents(agent):
+    small, env_id = SMALL_KERAS_RL[agent]
+    env = gymnasium.make(env_id)
+    fields = [item.name for item in dataclasses.fields(small)]
+
+    @FUZZ
+    @given(changes=overrides(fields))
+    def fuzz(changes):
+        config = dataclasses.replace(small, **changes)
+        assert_builds_or_names(lambda: presets.build(agent, env, config), changes)
+
+    try:
+        fuzz()
+    finally:
+        env.close()

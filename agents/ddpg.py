@@ -214,15 +214,17 @@ class DDPGAgent(Agent):
                 f"the agent has nb_actions={self.nb_actions}, the env's actions are {space}"
             )
         check_observations(self.actor.input_shape[1:], driver.observation_space, "the actor")
+        if self.nb_steps_random and not space.is_bounded("both"):
+            raise ValueError(
+                f"nb_steps_random={self.nb_steps_random} draws uniform actions, but {space} is "
+                "not bounded on both sides; give nb_steps_random=0"
+            )
         self._bounds = (space.low.astype(np.float32), space.high.astype(np.float32))
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """The actor's actions, plus exploration noise (or random actions at first) in fit."""
         if self.training and self.step < self.nb_steps_random:
-            low, high = self._bounds
-            if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-                raise ValueError("nb_steps_random needs an action space with finite bounds")
-            return self.rng.uniform(low, high, (len(obs), self.nb_actions))
+            return self.rng.uniform(*self._bounds, (len(obs), self.nb_actions))
         actions = self._act_fn(obs).numpy()
         if not self.training:
             return actions

@@ -208,5 +208,9 @@ def test_bad_arguments_get_clear_errors():
         two = Reach()
         two.action_space = gymnasium.spaces.Box(-2, 2, (2,), np.float32)
         agent.fit(two, nb_steps=10, verbose=0)
+    unbounded = Reach()
+    unbounded.action_space = gymnasium.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    with pytest.raises(ValueError, match="nb_steps_random=10 draws uniform actions, but Box"):
+        make_agent(nb_steps_random=10).fit(unbounded, nb_steps=10, verbose=0)
     with pytest.raises(ValueError, match="takes no metrics"):
         agent.compile("adam", metrics=["mae"])

@@ -43,7 +43,7 @@ def add_options(group: Any, configs: Mapping[str, Any]) -> None:
     Args:
         group: An argparse parser or argument group.
         configs: Config instances by agent name; their values are the defaults shown in the
-            help. A field that only some agents have is marked `[<agent> only]`. With one
+            help. A field that only some agents have is marked `[<agents> only]`. With one
             config, its values are shown alone.
     """
     by_name: dict[str, list[tuple[str, Any, dataclasses.Field]]] = {}
@@ -57,7 +57,7 @@ def add_options(group: Any, configs: Mapping[str, Any]) -> None:
         else:
             text = "; ".join(f"{agent}: {item.metadata['help']}" for agent, _, item in items)
         if len(items) < len(configs):
-            text = f"[{items[0][0]} only] {text}"
+            text = f"[{', '.join(agent for agent, _, _ in items)} only] {text}"
         shown = [
             ("its own" if getattr(config, name) is None else getattr(config, name), agent)
             for agent, config, _ in items

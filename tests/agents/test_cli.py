@@ -92,6 +92,12 @@ def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_lin
     assert type(loaded).__name__ == f"{(agent or 'ddpg').upper()}Agent"
 
 
+def test_an_option_of_some_agents_names_them_all_in_its_help():
+    text = " ".join(cli.build_parser().format_help().split())
+    assert "[ddpg, td3, naf only] exploration noise" in text
+    assert "[dqn, naf, sarsa, cem only]" in text
+
+
 def test_options_override_the_chosen_agents_defaults():
     config = parse("--lr", "0.5", "--no-double", "--dueling", "--steps", "7", "--n-step", "3")
     assert config.hyper == DQNConfig(lr=0.5, double=False, dueling=True, steps=7, n_step=3)

@@ -176,7 +176,7 @@ PRESETS: dict[tuple[str, str], Preset] = {
         _GENERIC_CEM.config,
         "the first setting tried (a linear softmax policy, keras-rl's cem_cartpole; 8 sub-envs, "
         "10 elites of the last 50 episodes, an update every 10 episodes, extra std 0.1): greedy "
-        "500 of 500 for seeds 0, 1, 2 first at 22,303, 16,071 and 16,135 env steps "
+        "500 of 500 for seeds 0, 1, 2 first at 30,007, 20,005 and 20,006 env steps "
         "(scripts/bench_suite.py; README, Performance)",
     ),
     ("td3", GENERIC): _GENERIC_TD3,

@@ -13,7 +13,7 @@ import tensorflow as tf
 from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
-from agents.episode_memory import EpisodeParameterMemory
+from agents.episode_memory import EpisodeParameterMemory, elite_count
 from agents.hyperparameters import check_int, check_number
 from agents.model_checks import check_action_model, check_observations
 from agents.transitions import TransitionBatch
@@ -113,8 +113,7 @@ class CEMAgent(Agent):
                 f"memory_interval must be 1 (every reward counts in an episode's return), "
                 f"got {memory_interval}"
             )
-        # Rounded first: 100 * 0.29 is 28.999999999999996 in floating point.
-        self.num_best = math.floor(round(batch_size * elite_frac, 9))
+        self.num_best = elite_count(batch_size, elite_frac)
         if self.num_best < 1:
             raise ValueError(
                 f"batch_size * elite_frac must be >= 1 (an elite of at least one episode), got "

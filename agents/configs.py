@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from agents.episode_memory import elite_count
 from agents.hyperparameters import check_int, check_number
 from agents.options import option
 
@@ -309,7 +310,7 @@ def _check_cem(config: CEMConfig) -> None:
             f"memory_size ({config.memory_size}) must be at least batch_size "
             f"({config.batch_size}): the elites are picked from that many episodes"
         )
-    if int(config.batch_size * config.elite_frac) < 1:
+    if elite_count(config.batch_size, config.elite_frac) < 1:
         raise ValueError(
             f"elite_frac ({config.elite_frac}) of batch_size ({config.batch_size}) episodes "
             "leaves no elite: raise either"

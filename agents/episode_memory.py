@@ -146,3 +146,11 @@ class EpisodeParameterMemory:
         self._returns = np.zeros(self.limit if size else 0)
         self._params[:size], self._returns[:size] = params, returns
         self._size, self._next = size, next_index
+
+
+def elite_count(batch_size: int, elite_frac: float) -> int:
+    """The elite's size in a CEM update: floor(batch_size * elite_frac), rounded first.
+
+    Rounded to 9 digits first: 100 * 0.29 is 28.999999999999996 in floating point.
+    """
+    return math.floor(round(batch_size * elite_frac, 9))

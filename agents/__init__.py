@@ -2,7 +2,8 @@
 
 `agents.presets` holds the measured defaults, `agents.training` a whole training run. Submodules
 load when first used: the Keras agents (`DQNAgent`, `DDPGAgent`, `TD3Agent`, `NAFAgent`,
-`SARSAAgent`, `CEMAgent`) and `agents.networks` import TensorFlow then; the rest does not.
+`SARSAAgent`, `CEMAgent`, `PPOAgent`) and `agents.networks` import TensorFlow then; the rest
+does not.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 from agents.core import Agent
 
 __all__ = [
-    "Agent", "CEMAgent", "DDPGAgent", "DQNAgent", "NAFAgent", "QLearningAgent", "SARSAAgent",
-    "TD3Agent", "load_agent", "memory", "networks", "policy", "presets", "random", "scoring",
-    "training",
+    "Agent", "CEMAgent", "DDPGAgent", "DQNAgent", "NAFAgent", "PPOAgent", "QLearningAgent",
+    "SARSAAgent", "TD3Agent", "load_agent", "memory", "networks", "policy", "presets", "random",
+    "scoring", "training",
 ]  # fmt: skip
 _SUBMODULES = (
     "memory", "networks", "policy", "random", "schedules", "layers", "presets", "scoring",
@@ -27,6 +28,7 @@ _LAZY = {
     "DDPGAgent": ("agents.ddpg", "DDPGAgent"),
     "DQNAgent": ("agents.dqn", "DQNAgent"),
     "NAFAgent": ("agents.naf", "NAFAgent"),
+    "PPOAgent": ("agents.ppo", "PPOAgent"),
     "SARSAAgent": ("agents.sarsa", "SARSAAgent"),
     "TD3Agent": ("agents.td3", "TD3Agent"),
     "QLearningAgent": ("agents.qlearning", "QLearningAgent"),

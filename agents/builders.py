@@ -16,6 +16,7 @@ from agents.configs import (
     DDPGConfig,
     DQNConfig,
     NAFConfig,
+    PPOConfig,
     QLearningConfig,
     SARSAConfig,
     TD3Config,
@@ -242,8 +243,32 @@ def build_cem(
     return agent
 
 
+def build_ppo(
+    config: PPOConfig, observation_space: Any, action_space: Any, seed: int | None
+) -> Any:
+    """A compiled `PPOAgent` of `config` on Stable-Baselines3's actor-critic MLP."""
+    import keras
+
+    from agents.ppo import PPOAgent, ppo_networks
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    agent = PPOAgent(
+        ppo_networks(observation_space, action_space, config.hidden_units), action_space,
+        n_steps=config.n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
+        gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
+        clip_range_vf=config.clip_range_vf, ent_coef=config.ent_coef, vf_coef=config.vf_coef,
+        max_grad_norm=config.max_grad_norm, normalize_obs=config.normalize_obs,
+        normalize_reward=config.normalize_reward,
+    )  # fmt: skip
+    agent.compile(keras.optimizers.Adam(float(config.lr)))
+    if seed is not None:
+        agent.seed(seed)
+    return agent
+
+
 #: The builder of each agent's config, by agent name.
 BUILDERS = {
     "dqn": build_dqn, "qlearning": build_qlearning, "ddpg": build_ddpg, "td3": build_ddpg,
-    "naf": build_naf, "sarsa": build_sarsa, "cem": build_cem,
+    "naf": build_naf, "sarsa": build_sarsa, "cem": build_cem, "ppo": build_ppo,
 }  # fmt: skip

@@ -84,6 +84,7 @@ AGENT_SPECS = {
     "naf": AgentSpec("NAF", "naf"),
     "sarsa": AgentSpec("SARSA", "sarsa"),
     "cem": AgentSpec("CEM", "cem"),
+    "ppo": AgentSpec("PPO", "ppo"),
 }
 DEFAULT_AGENTS = ("qlearning", "dqn", "ddpg", "td3", "naf")
 ABLATION = ("dqn-plain", "dqn+double", "dqn+dueling", "dqn+per", "dqn+nstep", "dqn-all")

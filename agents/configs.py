@@ -227,13 +227,44 @@ class CEMConfig:
     num_envs: int = option(8, "sub-envs acting in one batch, each with its own weights")
 
 
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyperparameters of PPO (`PPOAgent` and its actor-critic MLP), Stable-Baselines3's names."""
+
+    steps: int = option(100_000, "env steps to train")
+    hidden_units: int = option(64, "width of the two tanh hidden layers of policy and value")
+    lr: float = option(1e-3, "Adam's learning rate")
+    n_steps: int = option(32, "env steps per sub-env in each rollout")
+    batch_size: int = option(256, "rows per minibatch")
+    n_epochs: int = option(20, "passes over each rollout")
+    gamma: float = option(0.98, "discount factor")
+    gae_lambda: float = option(0.8, "GAE's lambda")
+    clip_range: float = option(0.2, "the surrogate's clip range")
+    clip_range_vf: float | None = option(
+        None, "the value's clip range around the rollout's values (default: no clipping)", float
+    )
+    ent_coef: float = option(0.0, "weight of the entropy bonus")
+    vf_coef: float = option(0.5, "weight of the value loss")
+    max_grad_norm: float = option(0.5, "gradients are clipped to this global norm (inf: none)")
+    normalize_obs: bool = option(False, "normalize observations by running statistics")
+    normalize_reward: bool = option(False, "scale rewards by the running std of the returns")
+    num_envs: int = option(8, "sub-envs acting in one batch (a vector env when > 1)")
+
+
 CONFIGS: dict[str, type] = {
     "dqn": DQNConfig, "qlearning": QLearningConfig, "ddpg": DDPGConfig, "td3": TD3Config,
-    "naf": NAFConfig, "sarsa": SARSAConfig, "cem": CEMConfig,
+    "naf": NAFConfig, "sarsa": SARSAConfig, "cem": CEMConfig, "ppo": PPOConfig,
 }  # fmt: skip
 #: Any agent's config.
 AgentConfig = (
-    DQNConfig | QLearningConfig | DDPGConfig | TD3Config | NAFConfig | SARSAConfig | CEMConfig
+    DQNConfig
+    | QLearningConfig
+    | DDPGConfig
+    | TD3Config
+    | NAFConfig
+    | SARSAConfig
+    | CEMConfig
+    | PPOConfig
 )
 
 _POSITIVE, _UNIT, _OPEN_UNIT = (0, math.inf, True, True), (0, 1, False, False), (0, 1, True, False)
@@ -248,7 +279,9 @@ _RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "noise_sigma_end": (0, math.inf, False, True), "ou_theta": (0, math.inf, False, True),
     "target_noise": (0, math.inf, False, True), "target_noise_clip": (0, math.inf, False, True),
     "elite_frac": _OPEN_UNIT, "noise_ampl": (0, math.inf, False, True),
-    "noise_decay": (0, math.inf, False, True),
+    "noise_decay": (0, math.inf, False, True), "gae_lambda": _UNIT, "clip_range": _POSITIVE,
+    "clip_range_vf": _POSITIVE, "ent_coef": (0, math.inf, False, True),
+    "vf_coef": (0, math.inf, False, True), "max_grad_norm": (0, math.inf, True, False),
 }  # fmt: skip
 _QLEARNING_RANGES = {**_RANGES, "lr": _OPEN_UNIT}
 #: The smallest value of each integer field (the rest are at least 1).

@@ -281,8 +281,8 @@ class EnvDriver:
 
 #: The agents for each kind of action space, for the message of a misfit.
 _AGENTS_FOR = {
-    gymnasium.spaces.Discrete: "DQNAgent, SARSAAgent, CEMAgent or QLearningAgent",
-    gymnasium.spaces.Box: "DDPGAgent, TD3Agent or NAFAgent",
+    gymnasium.spaces.Discrete: "DQNAgent, PPOAgent, SARSAAgent, CEMAgent or QLearningAgent",
+    gymnasium.spaces.Box: "DDPGAgent, TD3Agent, NAFAgent or PPOAgent",
 }
 
 

@@ -26,6 +26,7 @@ from agents.configs import (
     DDPGConfig,
     DQNConfig,
     NAFConfig,
+    PPOConfig,
     QLearningConfig,
     SARSAConfig,
     TD3Config,
@@ -37,7 +38,7 @@ from agents.environments import resolve_env_id, spaces_of
 
 __all__ = [
     "CONFIGS", "GENERIC", "NETWORKS", "PRESETS", "AgentConfig", "CEMConfig", "DDPGConfig",
-    "DQNConfig", "NAFConfig",
+    "DQNConfig", "NAFConfig", "PPOConfig",
     "Preset", "QLearningConfig", "SARSAConfig", "TD3Config", "agent_name", "agents_for", "build",
     "check_config", "check_spaces", "config", "env_kwargs", "make_env", "preset",
 ]  # fmt: skip
@@ -98,6 +99,7 @@ _GENERIC_DDPG = Preset(
 _GENERIC_TD3 = Preset(
     TD3Config(steps=100_000), f"{_ZOO_DDPG} with a 100,000-step budget; not tuned for any env"
 )
+_GENERIC_PPO = Preset(PPOConfig(), "CartPole-v1's measured row; not tuned for any other env")
 _GENERIC_NAF = Preset(NAFConfig(), "Pendulum-v1's measured row; not tuned for any other env")
 _GENERIC_SARSA = Preset(SARSAConfig(), "CartPole-v1's measured row; not tuned for any other env")
 _GENERIC_CEM = Preset(CEMConfig(), "CartPole-v1's measured row; not tuned for any other env")
@@ -177,6 +179,14 @@ PRESETS: dict[tuple[str, str], Preset] = {
         "the first setting tried (a linear softmax policy, keras-rl's cem_cartpole; 8 sub-envs, "
         "10 elites of the last 50 episodes, an update every 10 episodes, extra std 0.1): greedy "
         "500 of 500 for seeds 0, 1, 2 first at 30,007, 20,005 and 20,006 env steps "
+        "(scripts/bench_suite.py; README, Performance)",
+    ),
+    ("ppo", GENERIC): _GENERIC_PPO,
+    ("ppo", "CartPole-v1"): Preset(
+        _GENERIC_PPO.config,
+        "the RL Zoo's PPO row for the id with constant rates for its linear schedules (8 "
+        "sub-envs, n_steps 32, batch 256, 20 epochs, gamma 0.98, lambda 0.8, lr 1e-3): greedy "
+        "500 for seeds 0, 1, 2 first at 30,000 env steps and at every point after "
         "(scripts/bench_suite.py; README, Performance)",
     ),
     ("td3", GENERIC): _GENERIC_TD3,
@@ -274,13 +284,14 @@ def build(agent: str, env: Any, config: Any = None, seed: int | None = None) -> 
 
 _DISCRETE, _BOX = gymnasium.spaces.Discrete, gymnasium.spaces.Box
 _TABLE_STATES = (gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete)
-#: Each agent's kind of action space, the observation spaces it learns from, and what those are.
-_SPACES: dict[str, tuple[type, tuple[type, ...], str]] = {
+#: Each agent's kinds of action space, the observation spaces it learns from, and what those are.
+_SPACES: dict[str, tuple[type | tuple[type, ...], tuple[type, ...], str]] = {
     "dqn": (_DISCRETE, (_BOX,), "the DQN needs Box (array) observations"),
     "qlearning": (_DISCRETE, _TABLE_STATES, "tabular Q-learning needs Discrete or MultiDiscrete "
                   "observations"),
     "sarsa": (_DISCRETE, (_BOX,), "SARSA needs Box (array) observations"),
     "cem": (_DISCRETE, (_BOX,), "CEM needs Box (array) observations"),
+    "ppo": ((_DISCRETE, _BOX), (_BOX,), "PPO needs Box (array) observations"),
     "ddpg": (_BOX, (_BOX,), "DDPG needs Box (array) observations"),
     "td3": (_BOX, (_BOX,), "TD3 needs Box (array) observations"),
     "naf": (_BOX, (_BOX,), "NAF needs Box (array) observations"),
@@ -294,12 +305,14 @@ def check_spaces(agent: str, observations: gymnasium.Space, actions: gymnasium.S
         ValueError: If the action space is not the agent's kind (Discrete or Box), or the
             observations don't suit it; the message names the agents that would fit.
     """
-    action_kind, observation_kinds, needs = _SPACES[agent]
-    if not isinstance(actions, action_kind):
+    action_kinds, observation_kinds, needs = _SPACES[agent]
+    if not isinstance(actions, action_kinds):
         fitting = [name for name, spaces in _SPACES.items() if isinstance(actions, spaces[0])]
+        kinds = action_kinds if isinstance(action_kinds, tuple) else (action_kinds,)
         raise ValueError(
-            f"the action space is {actions}; the {agent} agent needs a {action_kind.__name__} "
-            f"one: use {' or '.join(fitting) or 'another agent'}"
+            f"the action space is {actions}; the {agent} agent needs a "
+            f"{' or '.join(kind.__name__ for kind in kinds)} one: use "
+            f"{' or '.join(fitting) or 'another agent'}"
         )
     if not isinstance(observations, observation_kinds):
         fitting = [

@@ -18,6 +18,7 @@ BUILT_IN_AGENTS = {
     "agents.naf.NAFAgent": "agents.naf",
     "agents.sarsa.SARSAAgent": "agents.sarsa",
     "agents.cem.CEMAgent": "agents.cem",
+    "agents.ppo.PPOAgent": "agents.ppo",
 }
 
 _CLASSES: dict[str, type] = {}

@@ -73,6 +73,8 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
         ("naf", "Pendulum-v1", ["--warmup", "50", "--covariance", "diag"]),
         ("sarsa", "CartPole-v1", ["--eps-steps", "100"]),
         ("cem", "CartPole-v1", ["--batch-size", "4", "--memory-size", "4", "--elite-frac", "0.5"]),
+        ("ppo", "CartPole-v1", ["--n-steps", "8", "--n-epochs", "2"]),
+        ("ppo", "Pendulum-v1", ["--n-steps", "8", "--normalize-obs", "--normalize-reward"]),
     ],
 )  # fmt: skip
 def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_line(
@@ -95,7 +97,7 @@ def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_lin
 def test_an_option_of_some_agents_names_them_all_in_its_help():
     text = " ".join(cli.build_parser().format_help().split())
     assert "[ddpg, td3, naf only] exploration noise" in text
-    assert "[dqn, naf, sarsa, cem only]" in text
+    assert "[dqn, naf, sarsa, cem, ppo only]" in text
 
 
 def test_options_override_the_chosen_agents_defaults():

@@ -17,6 +17,7 @@ def test_every_row_builds_a_compiled_agent_that_acts(agent, env_id):
     row = PRESETS[(agent, env_id)]
     assert row.chosen_by and presets.agent_name(row.config) == agent
     generic = {"dqn": "CartPole-v1", "cem": "CartPole-v1", "sarsa": "CartPole-v1"}
+    generic["ppo"] = "CartPole-v1"
     generic.update(ddpg="Pendulum-v1", td3="Pendulum-v1", naf="Pendulum-v1")
     env_id = generic.get(agent, "FrozenLake-v1") if env_id == GENERIC else env_id
     if env_id not in gymnasium.registry:  # Taxi-v3 is Taxi-v4 before Gymnasium 1.3
@@ -26,6 +27,7 @@ def test_every_row_builds_a_compiled_agent_that_acts(agent, env_id):
         "ddpg": {"memory_size": 100, "hidden_layers": "8"},
         "td3": {"memory_size": 100, "hidden_layers": "8"},
         "naf": {"memory_size": 100, "hidden_units": 8},
+        "ppo": {"hidden_units": 8, "n_steps": 4, "batch_size": 8},
     }.get(agent, {})
     config = presets.config(agent, env_id, **small, num_envs=2)
     env = presets.make_env(agent, env_id, config)

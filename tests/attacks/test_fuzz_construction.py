@@ -115,6 +115,7 @@ SMALL_KERAS_RL = {
     "naf": (presets.NAFConfig(hidden_units=4, memory_size=50, batch_size=4), "Pendulum-v1"),
     "sarsa": (presets.SARSAConfig(hidden_units=4), "CartPole-v1"),
     "cem": (presets.CEMConfig(num_envs=1), "CartPole-v1"),
+    "ppo": (presets.PPOConfig(hidden_units=4, num_envs=1), "Pendulum-v1"),
 }
 
 

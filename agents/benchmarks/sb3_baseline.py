@@ -1,4 +1,4 @@
-"""Stable-Baselines3 with the RL Zoo's hyperparameters (DQN, DDPG, TD3): `bench_suite.py`'s peer.
+"""Stable-Baselines3 with the RL Zoo's hyperparameters (DQN, DDPG, TD3, PPO): bench_suite's peer.
 
 Imports stable_baselines3 (the `[compare]` extra); `agents.benchmarks.suite` imports this module
 only when it is installed.
@@ -14,6 +14,7 @@ import gymnasium
 import numpy as np
 import stable_baselines3
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.noise import NormalActionNoise
 
 from agents.benchmarks.zoo import ZOO
@@ -38,15 +39,18 @@ class _Curve(BaseCallback):
         super().__init__()
         self.evaluate, self.every = evaluate, every
         self.points: list[dict[str, Any]] = []
-        self.evaluation_seconds, self.start = 0.0, 0.0
+        self.evaluation_seconds, self.start, self._next = 0.0, 0.0, every
 
     def _on_training_start(self) -> None:
         self.start = time.perf_counter()
+        self._next = self.every
         self._record()
 
     def _on_step(self) -> bool:
-        if self.num_timesteps % self.every == 0:
+        # A vector env's step counts num_envs env steps: the first step at or past each point.
+        if self.num_timesteps >= self._next:
             self._record()
+            self._next += self.every * (1 + (self.num_timesteps - self._next) // self.every)
         return True
 
     def _on_training_end(self) -> None:
@@ -75,7 +79,7 @@ def train_sb3(
     """Trains SB3's algorithm of `agent` with the RL Zoo's hyperparameters, recording its curve.
 
     Args:
-        agent: "dqn", "ddpg" or "td3" (SB3's DQN, DDPG, TD3).
+        agent: "dqn", "ddpg", "td3" or "ppo" (SB3's DQN, DDPG, TD3, PPO).
         env_id: An id the RL Zoo has that algorithm's row for (`agents.benchmarks.zoo`).
         steps: Env steps to train.
         seed: Seeds SB3 (its networks, exploration and env).
@@ -92,12 +96,16 @@ def train_sb3(
     algorithm, rows = ZOO.get(agent, (agent.upper(), {}))
     if env_id not in rows:
         raise ValueError(f"the RL Zoo has no {algorithm} row for {env_id!r}; it has {sorted(rows)}")
-    env = gymnasium.make(env_id)
     kwargs = dict(rows[env_id])
+    n_envs = kwargs.pop("n_envs", 1)
+    env = make_vec_env(env_id, n_envs, seed=seed) if n_envs > 1 else gymnasium.make(env_id)
     noise_std = kwargs.pop("noise_std", None)
     if noise_std is not None:
         size = env.action_space.shape[0]
         kwargs["action_noise"] = NormalActionNoise(np.zeros(size), noise_std * np.ones(size))
+    for name, value in kwargs.items():
+        if isinstance(value, str) and value.startswith("lin_"):
+            kwargs[name] = _linear(float(value.removeprefix("lin_")))
     model = getattr(stable_baselines3, algorithm)(
         "MlpPolicy", env, seed=seed, device="cpu", verbose=0, **kwargs
     )
@@ -111,3 +119,8 @@ def train_sb3(
         "curve": curve.points,
         "model": model,
     }
+
+
+def _linear(start: float) -> Callable[[float], float]:
+    """The RL Zoo's `lin_<start>` schedule: start * the progress remaining (1 to 0)."""
+    return lambda progress_remaining: progress_remaining * start

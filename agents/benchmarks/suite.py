@@ -74,6 +74,7 @@ SUITE = {
         SuiteRow("naf", "Pendulum-v1", -200.0),
         SuiteRow("sarsa", "CartPole-v1", 475.0),
         SuiteRow("cem", "CartPole-v1", 500.0),
+        SuiteRow("ppo", "CartPole-v1", 500.0),
     )
 }
 

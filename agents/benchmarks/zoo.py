@@ -34,7 +34,16 @@ _ZOO_PENDULUM = {
 }  # fmt: skip
 ZOO_DDPG: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
 ZOO_TD3: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
+#: The RL Zoo's PPO hyperparameters for CartPole-v1 (hyperparams/ppo.yml); `n_envs` is the
+#: vector env's size, "lin_X" the Zoo's linear schedule from X to 0 (`sb3_baseline` makes both).
+ZOO_PPO: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {
+        "n_envs": 8, "n_steps": 32, "batch_size": 256, "gae_lambda": 0.8, "gamma": 0.98,
+        "n_epochs": 20, "ent_coef": 0.0, "learning_rate": "lin_0.001", "clip_range": "lin_0.2",
+    },
+}  # fmt: skip
 #: Per agent of ours, SB3's algorithm of the same name and the Zoo's rows for it.
 ZOO: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     "dqn": ("DQN", ZOO_DQN), "ddpg": ("DDPG", ZOO_DDPG), "td3": ("TD3", ZOO_TD3),
+    "ppo": ("PPO", ZOO_PPO),
 }  # fmt: skip

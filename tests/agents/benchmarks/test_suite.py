@@ -25,6 +25,7 @@ def test_every_row_names_a_registered_id_and_an_agent_with_a_preset():
 
 def test_the_rows_sb3_has_the_algorithm_of_have_a_peer_and_the_others_do_not():
     peers = {"dqn/CartPole-v1", "dqn/MountainCar-v0", "ddpg/Pendulum-v1", "td3/Pendulum-v1"}
+    peers.add("ppo/CartPole-v1")
     assert {name for name, row in SUITE.items() if row.has_peer} == peers
 
 
@@ -60,5 +61,5 @@ def test_the_zoo_rows_are_keyword_arguments_of_their_sb3_algorithm():
     for algorithm, rows in ZOO.values():
         parameters = set(inspect.signature(getattr(sb3, algorithm)).parameters)
         for hyperparameters in rows.values():
-            # noise_std becomes SB3's action_noise object (agents.benchmarks.sb3_baseline).
-            assert set(hyperparameters) - {"noise_std"} <= parameters
+            # noise_std becomes SB3's action_noise, n_envs its vector env (sb3_baseline).
+            assert set(hyperparameters) - {"noise_std", "n_envs"} <= parameters

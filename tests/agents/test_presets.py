@@ -72,8 +72,8 @@ def test_overrides_mismatches_and_unknown_agents_are_clear_errors():
     assert presets.config("dqn", "Blob-v0", steps=7).steps == 7
     with pytest.raises(ValueError, match="has no field nosuch"):
         presets.config("dqn", "Blob-v0", nosuch=1)
-    with pytest.raises(ValueError, match="unknown agent 'ppo'"):
-        presets.config("ppo", "Blob-v0")
+    with pytest.raises(ValueError, match="unknown agent 'a2c'"):
+        presets.config("a2c", "Blob-v0")
     env = gymnasium.make("Blob-v0")
     with pytest.raises(ValueError, match="does not configure the agent"):
         presets.build("qlearning", env, presets.DQNConfig())

@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium
 import keras
 import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
-from agents.env_driver import EnvDriver, require_action_space
+from agents.env_driver import EnvDriver
 from agents.episode_memory import EpisodeParameterMemory, elite_count
 from agents.hyperparameters import check_int, check_number
-from agents.model_checks import check_action_model, check_observations
+from agents.model_checks import check_action_model, check_discrete_env
 from agents.transitions import TransitionBatch
 
 __all__ = ["CEMAgent", "EpisodeParameterMemory"]
@@ -163,12 +162,7 @@ class CEMAgent(Agent):
 
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and it has nb_actions actions."""
-        require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
-        if driver.action_space.n != self.nb_actions:
-            raise ValueError(
-                f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
-            )
+        check_discrete_env(self, driver, self.model.input_shape[1:])
 
     def start_episodes(self) -> None:
         """Drops the returns of the episodes in progress (the env was reset).

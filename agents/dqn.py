@@ -6,19 +6,18 @@ import dataclasses
 import math
 from typing import Any
 
-import gymnasium
 import keras
 import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, replay, weights_file
 from agents.core import Agent
-from agents.env_driver import EnvDriver, require_action_space
+from agents.env_driver import EnvDriver
 from agents.hyperparameters import check_int, check_number
 from agents.layers import DuelingQ
 from agents.losses import metric_functions, td_loss
 from agents.memory import memory_from_config
-from agents.model_checks import check_action_model, check_observations
+from agents.model_checks import check_action_model, check_discrete_env, check_replay_memory
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -99,12 +98,8 @@ class DQNAgent(Agent):
         # inf is allowed: it turns the clipping off.
         for name, value in {"delta_clip": delta_clip, "reward_clip": reward_clip}.items():
             check_number(name, value, 0, math.inf, low_open=True)
-        _check_parts(memory, policy, test_policy)
-        if not math.isclose(memory.gamma, gamma):
-            raise ValueError(
-                f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
-                "pass the same gamma to both"
-            )
+        check_replay_memory(memory, gamma)
+        _check_policies(policy, test_policy)
         if dueling_type not in DuelingQ.TYPES:
             raise ValueError(f"dueling_type must be one of {DuelingQ.TYPES}, got {dueling_type!r}")
         self.base_model = model
@@ -151,12 +146,7 @@ class DQNAgent(Agent):
 
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and its actions match nb_actions."""
-        require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
-        if driver.action_space.n != self.nb_actions:
-            raise ValueError(
-                f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
-            )
+        check_discrete_env(self, driver, self.model.input_shape[1:])
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
         """Chooses an action per observation with the training or test policy."""
@@ -351,10 +341,8 @@ class DQNAgent(Agent):
         return agent
 
 
-def _check_parts(memory: Any, policy: Any, test_policy: Any) -> None:
-    """Raises TypeError unless `memory` is a replay memory and the policies are policies."""
-    if not all(hasattr(memory, name) for name in ("gamma", "append", "sample")):
-        raise TypeError(f"memory must be a replay memory (agents.memory), got {memory!r}")
+def _check_policies(policy: Any, test_policy: Any) -> None:
+    """Raises TypeError unless the policies are policies (or None)."""
     for name, value in {"policy": policy, "test_policy": test_policy}.items():
         if value is not None and not callable(getattr(value, "select_action", None)):
             raise TypeError(f"{name} must be a policy (agents.policy), got {value!r}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
+import gymnasium
 import keras
 
+from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int
 
 
@@ -47,3 +50,32 @@ def check_observations(input_shape: Sequence[Any], space: Any, what: str = "the 
         e not in (None, g) for e, g in zip(expected, got, strict=True)
     ):
         raise ValueError(f"{what} takes observations of shape {expected}, the env gives {got}")
+
+
+def check_discrete_env(agent: Any, driver: EnvDriver, input_shape: Sequence[Any]) -> None:
+    """Raises ValueError unless the env has `agent.nb_actions` Discrete actions.
+
+    Its observations must fit a model input of `input_shape` (the DQN's, SARSA's, CEM's check).
+    """
+    require_action_space(driver.action_space, gymnasium.spaces.Discrete, agent)
+    check_observations(input_shape, driver.observation_space, "the model")
+    if driver.action_space.n != agent.nb_actions:
+        raise ValueError(
+            f"the agent has nb_actions={agent.nb_actions}, the env has {driver.action_space}"
+        )
+
+
+def check_replay_memory(memory: Any, gamma: float) -> None:
+    """Raises unless `memory` is a replay memory of `agents.memory` discounting with `gamma`.
+
+    Raises:
+        TypeError: If it is not a replay memory.
+        ValueError: If its gamma is another.
+    """
+    if not all(hasattr(memory, name) for name in ("gamma", "append", "sample")):
+        raise TypeError(f"memory must be a replay memory (agents.memory), got {memory!r}")
+    if not math.isclose(memory.gamma, gamma):
+        raise ValueError(
+            f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
+            "pass the same gamma to both"
+        )

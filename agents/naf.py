@@ -16,7 +16,7 @@ from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
 from agents.losses import td_loss
 from agents.memory import memory_from_config
-from agents.model_checks import check_observations
+from agents.model_checks import check_observations, check_replay_memory
 from agents.networks import COVARIANCE_MODES, entry_count
 from agents.random import RandomProcess, check_process, explore, process_from_config
 from agents.transitions import TransitionBatch
@@ -107,13 +107,7 @@ class NAFAgent(Agent):
         }.items():
             check_number(name, value, 0, math.inf, low_open=True, high_open=True)
         check_number("delta_clip", delta_clip, 0, math.inf, low_open=True)  # inf: no clipping
-        if not all(hasattr(memory, name) for name in ("gamma", "append", "sample")):
-            raise TypeError(f"memory must be a replay memory (agents.memory), got {memory!r}")
-        if not math.isclose(memory.gamma, gamma):
-            raise ValueError(
-                f"the memory discounts with gamma={memory.gamma} but the agent's gamma={gamma}; "
-                "pass the same gamma to both"
-            )
+        check_replay_memory(memory, gamma)
         check_process(random_process, nb_actions)
         self.nb_actions = nb_actions
         self.V_model, self.L_model, self.mu_model = V_model, L_model, mu_model

@@ -191,8 +191,16 @@ PRESETS: dict[tuple[str, str], Preset] = {
     ),
     ("ppo", "Pendulum-v1"): Preset(
         dataclasses.replace(
-            _GENERIC_PPO.config, num_envs=1, n_steps=2048, batch_size=64, n_epochs=10,
-            gamma=0.99, gae_lambda=0.95, lr=3e-4, normalize_obs=True, normalize_reward=True,
+            _GENERIC_PPO.config,
+            num_envs=1,
+            n_steps=2048,
+            batch_size=64,
+            n_epochs=10,
+            gamma=0.99,
+            gae_lambda=0.95,
+            lr=3e-4,
+            normalize_obs=True,
+            normalize_reward=True,
         ),  # fmt: skip
         "CleanRL's continuous-action defaults (one env, 2,048-step rollouts, batch 64, 10 "
         "epochs, lr 3e-4, both normalizations): greedy >= -200 first at 80,000 env steps for "

@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium
 import keras
 import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, weights_file
 from agents.core import Agent
-from agents.env_driver import EnvDriver, require_action_space
+from agents.env_driver import EnvDriver
 from agents.hyperparameters import check_int, check_number
 from agents.losses import metric_functions, td_loss
-from agents.model_checks import check_action_model, check_observations
+from agents.model_checks import check_action_model, check_discrete_env
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 
@@ -115,12 +114,7 @@ class SARSAAgent(Agent):
 
     def check_env(self, driver: EnvDriver) -> None:
         """Checks that the env's observations fit the model and its actions are nb_actions."""
-        require_action_space(driver.action_space, gymnasium.spaces.Discrete, self)
-        check_observations(self.model.input_shape[1:], driver.observation_space, "the model")
-        if driver.action_space.n != self.nb_actions:
-            raise ValueError(
-                f"the agent has nb_actions={self.nb_actions}, the env has {driver.action_space}"
-            )
+        check_discrete_env(self, driver, self.model.input_shape[1:])
 
     def start_episodes(self) -> None:
         """Drops the pending next actions: the env was reset, their episodes are gone."""

@@ -249,12 +249,13 @@ def build_ppo(
     """A compiled `PPOAgent` of `config` on Stable-Baselines3's actor-critic MLP."""
     import keras
 
-    from agents.ppo import PPOAgent, ppo_networks
+    from agents.networks import actor_critic
+    from agents.ppo import PPOAgent
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
     agent = PPOAgent(
-        ppo_networks(observation_space, action_space, config.hidden_units), action_space,
+        actor_critic(observation_space, action_space, config.hidden_units), action_space,
         n_steps=config.n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
         gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
         clip_range_vf=config.clip_range_vf, ent_coef=config.ent_coef, vf_coef=config.vf_coef,

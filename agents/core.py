@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from agents import agent_state, fit_state, registry
+from agents import action_masks, agent_state, fit_state, registry
 from agents.callback_list import CallbackList
 from agents.console import ConsoleReport
 from agents.env_driver import DEFAULT_MAX_EPISODE_STEPS, EnvDriver
@@ -43,6 +43,10 @@ class Agent:
     state_attributes: ClassVar[tuple[str, ...]] = ()
     #: The attributes holding policies, whose schedules and settings are state.
     policy_attributes: ClassVar[tuple[str, ...]] = ("policy", "test_policy")
+    #: Whether `forward` takes the env's action masks (`forward(obs, masks)`); the loop then
+    #: passes them when the env gives them (see `agents.action_masks`) and refuses a masked
+    #: action. Agents without it ignore masks (Taxi's info masks are advice, not rules).
+    uses_action_masks: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Registers every agent class, so that `load_agent` finds it (see `agents.registry`)."""
@@ -76,7 +80,11 @@ class Agent:
         return dict(self.policy.metrics) if self.policy is not None else {}
 
     def forward(self, obs: np.ndarray) -> np.ndarray:
-        """Chooses one action per row of the observation batch `obs`."""
+        """Chooses one action per row of the observation batch `obs`.
+
+        An agent with `uses_action_masks` takes `forward(obs, masks)` too: `masks` (batch, n)
+        bools, True for the legal actions of each row, when the env gives them.
+        """
         raise NotImplementedError
 
     def acting_policy(self) -> Any:
@@ -446,7 +454,13 @@ class Agent:
                 # The rows this step makes transitions: they, and only they, get on_step_end.
                 for k in range(int(driver.next_valid.sum())):
                     hooks.call("on_step_begin", global_step + k, {})
-            actions = self.forward(driver.obs)
+            masks = driver.masks if self.uses_action_masks else None
+            if masks is None:
+                actions = self.forward(driver.obs)
+            else:
+                actions = self.forward(driver.obs, masks)
+                start = int(driver.action_space.start)
+                action_masks.require_legal(actions, masks, driver.next_valid, start)
             if action_hooks:
                 hooks.call("on_action_begin", actions, {})
             batch = driver.step(actions).valid_rows()

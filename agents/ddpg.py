@@ -244,7 +244,7 @@ class DDPGAgent(Agent):
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
         stacked = replay.sample_stacked(self, step, count)
-        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
+        obs, actions, rewards, next_obs, discounts, weights, indices, _ = stacked
         delayed = (self.updates + np.arange(count)) % self.policy_delay == 0
         train_actor = delayed & (step > self.nb_steps_warmup_actor)
         noise = np.zeros((count, self.batch_size, self.nb_actions), dtype=np.float32)

@@ -31,6 +31,10 @@ class DQNAgent(Agent):
     (0 after a terminal state, so truncated transitions bootstrap) and a* is the target's argmax
     (or the online network's, with double DQN).
 
+    Where the env gives action masks (`env.action_masks()` or `info["action_mask"]`, see
+    `agents.action_masks`), masked actions are never chosen, exploring or not, and a* is the
+    best legal action of next_obs (the memory keeps next_obs's masks).
+
     Args:
         model: A Keras model from observations to `nb_actions` Q-values. It should scale pixels
             itself (as `agents.networks` do); the agent feeds it float32 casts of raw observations.
@@ -63,6 +67,8 @@ class DQNAgent(Agent):
             out of range (the message names it and what it must be), if the model does not
             fit `nb_actions`, or if the memory's gamma is not `gamma`.
     """
+
+    uses_action_masks = True
 
     def __init__(
         self,
@@ -148,10 +154,15 @@ class DQNAgent(Agent):
         """Checks that the env's observations fit the model and its actions match nb_actions."""
         check_discrete_env(self, driver, self.model.input_shape[1:])
 
-    def forward(self, obs: np.ndarray) -> np.ndarray:
-        """Chooses an action per observation with the training or test policy."""
+    def forward(self, obs: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
+        """Chooses an action per observation with the training or test policy.
+
+        With `masks` (the env's action masks), only legal actions are chosen.
+        """
         q_values = self._q_fn(obs).numpy()
-        return self.acting_policy().select_action(q_values, self.rng)
+        if masks is None:
+            return self.acting_policy().select_action(q_values, self.rng)
+        return self.acting_policy().select_action(q_values, self.rng, masks)
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
@@ -169,9 +180,9 @@ class DQNAgent(Agent):
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
         stacked = replay.sample_stacked(self, step, count)
-        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
+        obs, actions, rewards, next_obs, discounts, weights, indices, next_masks = stacked
         losses, mean_qs, td_errors, extras = self._train_many_fn(
-            obs, actions, rewards, next_obs, discounts, weights
+            obs, actions, rewards, next_obs, discounts, weights, next_masks
         )
         if hasattr(self.memory, "update_priorities"):
             # Priorities of a fused group are refreshed together, after its last update.
@@ -182,8 +193,9 @@ class DQNAgent(Agent):
         return metrics
 
     def _train_steps(
-        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any
-    ) -> tuple[Any, Any, Any, Any]:
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
+        next_masks: Any = None,
+    ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
         """Runs one update per leading index of the stacked batches (one Python call for all)."""
         count = tf.shape(obs)[0]
         losses = tf.TensorArray(tf.float32, size=count)
@@ -192,8 +204,9 @@ class DQNAgent(Agent):
         extras = tf.TensorArray(tf.float32, size=count)
         for k in tf.range(count):
             loss, mean_q, td, extra = self._train_step(
-                obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k]
-            )
+                obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k],
+                None if next_masks is None else next_masks[k],
+            )  # fmt: skip
             losses = losses.write(k, loss)
             mean_qs = mean_qs.write(k, mean_q)
             td_errors = td_errors.write(k, td)
@@ -204,14 +217,16 @@ class DQNAgent(Agent):
         return self.model(tf.cast(obs, tf.float32), training=False)
 
     def _train_step(
-        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any
-    ) -> tuple[Any, Any, Any, list[Any]]:
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
+        next_masks: Any = None,
+    ) -> tuple[Any, Any, Any, list[Any]]:  # fmt: skip
         obs, next_obs = tf.cast(obs, tf.float32), tf.cast(next_obs, tf.float32)
         next_q = self.target_model(next_obs, training=False)
-        if self.enable_double_dqn:
-            next_actions = tf.argmax(self.model(next_obs, training=False), axis=1)
-        else:
-            next_actions = tf.argmax(next_q, axis=1)
+        chooser = self.model(next_obs, training=False) if self.enable_double_dqn else next_q
+        if next_masks is not None:
+            # Only legal next actions are bootstrapped from (a terminal state's are not used).
+            chooser = tf.where(next_masks, chooser, tf.constant(-np.inf, chooser.dtype))
+        next_actions = tf.argmax(chooser, axis=1)
         bootstrap = tf.gather(next_q, next_actions, axis=1, batch_dims=1)
         rewards = tf.cast(rewards, tf.float32) * self.reward_scale
         targets = rewards + tf.cast(discounts, tf.float32) * bootstrap

@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, TimeLimit
 
+from agents import action_masks
 from agents.transitions import TransitionBatch
 
 #: Episodes of an env without a time limit of its own are cut (truncated) after this many steps
@@ -53,6 +54,11 @@ class EnvDriver:
     `reset(options={"reset_mask": mask})` (its sync and async vector envs have it from 1.1),
     so that sub-env is never marked invalid.
 
+    A Discrete env's action masks (`env.action_masks()` or `info["action_mask"]`, see
+    `agents.action_masks`) are read after every reset and step: `masks` holds those of `obs`,
+    and each transition's `next_masks` those of its next_obs (all True where the env does not
+    tell: a SAME_STEP vector env's final states through `action_masks()`).
+
     Args:
         env: The environment to drive.
         nb_max_episode_steps: Optional cap on episode length.
@@ -61,6 +67,7 @@ class EnvDriver:
 
     Attributes:
         nb_max_episode_steps: The cap in force (None: none).
+        masks: (num_envs, n) bools, the legal actions in `obs`; None if the env gives none.
 
     Raises:
         TypeError: If `env` is neither a Gymnasium env nor a vector env.
@@ -112,16 +119,19 @@ class EnvDriver:
             )
         self.nb_max_episode_steps = nb_max_episode_steps
         self.obs: np.ndarray | None = None
+        self.masks: np.ndarray | None = None
+        self._mask_method = None if self.continuous else action_masks.mask_method(env)
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._env_ids = np.arange(self.num_envs)
         self._episode_steps = np.zeros(self.num_envs, dtype=np.int64)
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Resets every sub-env and returns the batch of first observations."""
-        obs, _ = self.env.reset(seed=seed)
+        obs, infos = self.env.reset(seed=seed)
         self.obs = np.asarray(obs) if self.is_vector else np.asarray(obs)[None]
         self._resetting[:] = False
         self._episode_steps[:] = 0
+        self.masks = self._checked(self._read_masks(infos), self.next_valid)
         return self.obs
 
     @property
@@ -147,24 +157,34 @@ class EnvDriver:
             next_obs, rewards, terminated, truncated, infos = self.env.step(actions)
             terminated, truncated = np.asarray(terminated), np.asarray(truncated)
             self.obs = np.asarray(next_obs)
+            masks = next_masks = self._read_masks(infos)
             if self.autoreset_mode == AutoresetMode.SAME_STEP:
                 next_obs = self._final_observations(next_obs, terminated | truncated, infos)
+                next_masks = self._final_masks(next_masks, terminated | truncated, infos)
             else:
                 self._resetting = terminated | truncated
             cut = self._count_steps(valid, terminated | truncated)
             if cut.any():
                 # The partial reset may reuse the step's buffer: keep the final observations.
                 next_obs, truncated = np.array(next_obs, copy=True), truncated | cut
-                self.obs = np.asarray(self.env.reset(options={"reset_mask": cut})[0])
+                reset_obs, reset_infos = self.env.reset(options={"reset_mask": cut})
+                self.obs = np.asarray(reset_obs)
+                masks = self._reset_masks(masks, cut, reset_infos)
+            next_masks = self._checked(next_masks, np.zeros(self.num_envs, dtype=bool))
+            self.masks = self._checked(masks, self.next_valid)
         else:
             action = actions[0] if self.continuous else int(actions[0])
-            next_ob, reward, term, trunc, _ = self.env.step(action)
+            next_ob, reward, term, trunc, info = self.env.step(action)
             trunc = trunc or bool(self._count_steps(valid, np.array([term or trunc]))[0])
             next_obs = np.asarray(next_ob)[None]
             rewards, terminated, truncated = np.array([reward]), np.array([term]), np.array([trunc])
             self.obs = next_obs
+            next_masks = self._checked(self._read_masks(info), np.array([not (term or trunc)]))
+            self.masks = next_masks
             if term or trunc:
-                self.obs = np.asarray(self.env.reset()[0])[None]
+                reset_ob, info = self.env.reset()
+                self.obs = np.asarray(reset_ob)[None]
+                self.masks = self._checked(self._read_masks(info), np.ones(1, dtype=bool))
         return TransitionBatch(
             obs,
             actions,
@@ -174,6 +194,7 @@ class EnvDriver:
             np.asarray(truncated, dtype=bool),
             self._env_ids,
             valid,
+            next_masks,
         )
 
     def checked_actions(self, actions: Any) -> np.ndarray:
@@ -206,6 +227,39 @@ class EnvDriver:
             )
         return actions
 
+    def _read_masks(self, infos: Any) -> Any:
+        """The env's masks of its current observations (its method's, else the infos'), or None."""
+        if self.continuous:
+            return None
+        if self._mask_method is not None:
+            return self._mask_method()
+        return action_masks.info_masks(infos, self.is_vector, self.num_envs)
+
+    def _checked(self, masks: Any, acting: np.ndarray) -> np.ndarray | None:
+        if masks is None:
+            return None
+        return action_masks.checked_masks(masks, self.num_envs, int(self.action_space.n), acting)
+
+    def _final_masks(self, masks: Any, done: np.ndarray, infos: dict) -> Any:
+        """A SAME_STEP step's masks of the final observations (all True where not told)."""
+        if masks is None or not done.any():
+            return masks
+        final = np.array(masks, dtype=bool, copy=True)
+        final_info = infos.get("final_info", {}) if self._mask_method is None else {}
+        told = action_masks.info_masks(final_info, True, self.num_envs)
+        for i in np.flatnonzero(done):
+            final[i] = told[i] if told is not None else True
+        return final
+
+    def _reset_masks(self, masks: Any, reset: np.ndarray, infos: dict) -> Any:
+        """The masks after a partial reset of the `reset` sub-envs."""
+        if self._mask_method is not None:
+            return self._mask_method()
+        told = action_masks.info_masks(infos, True, self.num_envs)
+        if masks is None or told is None:
+            return masks if told is None else told
+        return np.where(reset[:, None], told, masks)
+
     def _count_steps(self, valid: np.ndarray, ended: np.ndarray) -> np.ndarray:
         """Counts a step of the `valid` sub-envs; returns those that the cap cuts now.
 
@@ -225,7 +279,7 @@ class EnvDriver:
 
         Returns:
             `(values, arrays)`: JSON-able values (the env's state among them) and the current
-            observations as array "obs"; or None.
+            observations as array "obs" (and their action masks as "masks", if any); or None.
         """
         if self.obs is None or self.observation_space.shape is None:
             return None  # not started, or observations that are no single array
@@ -238,7 +292,10 @@ class EnvDriver:
             "resetting": self._resetting.tolist(),
             "episode_steps": steps if self.is_vector else steps[0],
         }
-        return values, {"obs": self.obs}
+        arrays = {"obs": self.obs}
+        if self.masks is not None:
+            arrays["masks"] = self.masks
+        return values, arrays
 
     def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """Restores a state from `get_state` into this driver and its env.
@@ -265,10 +322,16 @@ class EnvDriver:
         counts = steps if self.is_vector and isinstance(steps, list) else [steps] * n
         if len(counts) != n or not all(_is_count(count) for count in counts):
             raise ValueError(f"the state's episode_steps must be {n} ints >= 0, got {steps!r}")
+        masks = arrays.get("masks")
+        if masks is not None:
+            masks = self._checked(masks, ~np.array(resetting, dtype=bool))
         set_env_state(self.env, values["env"])
         self.obs = obs.copy()
         self._resetting = np.array(resetting, dtype=bool)
         self._episode_steps = np.array(counts, dtype=np.int64)
+        if masks is None and self._mask_method is not None:
+            masks = self._checked(self._mask_method(), self.next_valid)
+        self.masks = masks
 
     @staticmethod
     def _final_observations(obs: Any, done: np.ndarray, infos: dict) -> np.ndarray:

@@ -150,7 +150,8 @@ def check(values: Any, arrays: dict[str, np.ndarray], metric_names: list[str]) -
             raise ValueError(
                 f"the state's fit_loop {name} is {found}; expected {own.shape} {own.dtype}"
             )
-    unknown = saved_names - {PREFIX + name for name in [*book.arrays(), "driver.obs"]}
+    known = [*book.arrays(), "driver.obs", "driver.masks"]
+    unknown = saved_names - {PREFIX + name for name in known}
     if unknown:
         raise ValueError(f"the state's fit_loop has unknown arrays {sorted(unknown)}")
     if np.any(ids >= next_episode) or np.any(ids < -1) or set(ids.tolist()) & set(free_ids):

@@ -30,6 +30,8 @@ class Batch(NamedTuple):
             The TD target is `rewards + discounts * max_a Q(next_obs, a)`.
         weights: float32 importance-sampling weights (ones for uniform sampling).
         indices: int64 ring positions, for `PrioritizedMemory.update_priorities`.
+        next_masks: bools (B, nb_actions), the legal actions in `next_obs`, where the env
+            gives action masks (see `agents.action_masks`); None otherwise.
     """
 
     obs: np.ndarray
@@ -39,6 +41,7 @@ class Batch(NamedTuple):
     discounts: np.ndarray
     weights: np.ndarray
     indices: np.ndarray
+    next_masks: np.ndarray | None = None
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -128,7 +131,8 @@ class SequentialMemory:
         if len(batch) == 0:
             return
         if not self._storage:
-            self._allocate(batch.obs[0], batch.actions[0])
+            masks = batch.next_masks
+            self._allocate(batch.obs[0], batch.actions[0], None if masks is None else masks[0])
         for transitions in self._windows.push(batch):
             self._write(*transitions)
 
@@ -198,7 +202,8 @@ class SequentialMemory:
         if "obs" in state:
             if "actions" not in state or state["actions"].shape[:1] != state["obs"].shape[:1]:
                 raise ValueError("state has observations but no actions of the same length")
-            self._allocate(state["obs"][0], state["actions"][0])
+            mask = state["next_masks"][0] if "next_masks" in state else None
+            self._allocate(state["obs"][0], state["actions"][0], mask)
             for key, array in self._storage.items():
                 if state[key].shape != (size,) + array.shape[1:]:
                     raise ValueError(f"state[{key!r}] has shape {state[key].shape}, size {size}")
@@ -208,8 +213,8 @@ class SequentialMemory:
         self._size, self._next = size, next_index
         self._windows.load_state_dict(state)
 
-    def _allocate(self, obs: np.ndarray, action: np.ndarray) -> None:
-        """Storage for observations like `obs` and actions like `action`."""
+    def _allocate(self, obs: np.ndarray, action: np.ndarray, mask: np.ndarray | None) -> None:
+        """Storage for observations like `obs`, actions like `action`, masks like `mask`."""
         action_dtype = action_storage_dtype(action.dtype)
         self._storage = {
             "obs": np.zeros((self.limit, *obs.shape), dtype=obs.dtype),
@@ -218,11 +223,13 @@ class SequentialMemory:
             "next_obs": np.zeros((self.limit, *obs.shape), dtype=obs.dtype),
             "discounts": np.zeros(self.limit, dtype=np.float32),
         }
+        if mask is not None:
+            self._storage["next_masks"] = np.ones((self.limit, *mask.shape), dtype=bool)
 
-    def _write(self, obs, actions, rewards, next_obs, discounts) -> None:
+    def _write(self, obs, actions, rewards, next_obs, discounts, next_masks) -> None:
         """Stores M transitions at the ring's next positions (only the last `limit` if M > it)."""
         rows = {"obs": obs, "actions": actions, "rewards": rewards}
-        rows.update({"next_obs": next_obs, "discounts": discounts})
+        rows.update({"next_obs": next_obs, "discounts": discounts, "next_masks": next_masks})
         count = min(len(actions), self.limit)
         if count == 0:
             return
@@ -253,6 +260,7 @@ class SequentialMemory:
             storage["discounts"][indices],
             weights,
             indices,
+            storage["next_masks"][indices] if "next_masks" in storage else None,
         )
 
 
@@ -303,6 +311,19 @@ def _check_rows(batch: TransitionBatch, storage: dict[str, np.ndarray]) -> None:
         )
     if not discrete and not np.all(np.isfinite(actions)):
         raise ValueError(f"actions must be finite, got {actions.tolist()}")
+    masks, stored_masks = batch.next_masks, storage.get("next_masks")
+    if stored is not None and (masks is None) != (stored_masks is None):
+        raise ValueError(
+            "the memory stores next-state action masks; this batch has none"
+            if masks is None
+            else "this batch has action masks; the memory stores none (its first had none)"
+        )
+    if masks is not None and (
+        masks.shape[:1] != rows
+        or masks.ndim != 2
+        or (stored_masks is not None and masks.shape[1:] != stored_masks.shape[1:])
+    ):
+        raise ValueError(f"next_masks must be one row of bools per transition, got {masks.shape}")
     if rewards.shape != rows or rewards.dtype.kind not in "iuf":
         raise TypeError(f"rewards must be {rows} numbers, got {rewards.dtype} {rewards.shape}")
     if not np.all(np.isfinite(rewards)):

@@ -6,9 +6,9 @@ import numpy as np
 
 from agents.transitions import TransitionBatch
 
-# (obs, actions, rewards, next_obs, discounts) of completed n-step transitions, one row each:
-# the rows the memories store.
-StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# (obs, actions, rewards, next_obs, discounts, next_masks) of completed n-step transitions, one
+# row each: the rows the memories store (next_masks None when the env gives no action masks).
+StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def action_storage_dtype(dtype: np.dtype) -> np.dtype:
@@ -20,9 +20,10 @@ class NStepWindows:
     """Keeps, per env stream, the last transitions until their n-step return is known.
 
     Stream s holds `lengths[s]` < n pending transitions between calls: their obs, actions and
-    rewards, and the stream's latest next_obs. A transition is completed when n rewards follow
-    it (discount gamma**n), or earlier when its episode ends: at a termination with discount 0,
-    at a truncation with gamma**k for the k rewards summed, bootstrapping from the last next_obs.
+    rewards, and the stream's latest next_obs (and its action masks, when batches have them).
+    A transition is completed when n rewards follow it (discount gamma**n), or earlier when its
+    episode ends: at a termination with discount 0, at a truncation with gamma**k for the k
+    rewards summed, bootstrapping from the last next_obs.
 
     Args:
         n_step: Rewards summed per transition, at least 1.
@@ -49,7 +50,10 @@ class NStepWindows:
         """
         obs, actions, rewards, next_obs = batch.obs, batch.actions, batch.rewards, batch.next_obs
         terminated, env_ids = batch.terminated, batch.env_ids
-        self._ensure_streams(int(env_ids.max()) + 1, obs[0], actions[0])
+        masks = batch.next_masks
+        self._ensure_streams(
+            int(env_ids.max()) + 1, obs[0], actions[0], None if masks is None else masks[0]
+        )
         window = self._arrays
         completed = []
         if self.n_step > 1:
@@ -63,6 +67,8 @@ class NStepWindows:
         window["actions"][env_ids, position] = actions
         window["rewards"][env_ids, position] = rewards
         window["last_next_obs"][env_ids] = next_obs
+        if masks is not None:
+            window["last_next_masks"][env_ids] = masks
         window["lengths"][env_ids] += 1
         lengths = window["lengths"][env_ids]
         ended = batch.done
@@ -108,6 +114,7 @@ class NStepWindows:
         row, slot = np.nonzero(selected)
         stream = streams[row]
         discounts = np.where(terminated[row], 0.0, self.gamma ** (lengths[row] - slot))
+        masks = window.get("last_next_masks")
         return [
             (
                 window["obs"][stream, slot],
@@ -115,11 +122,17 @@ class NStepWindows:
                 returns[row, slot].astype(np.float32),
                 window["last_next_obs"][stream],
                 discounts.astype(np.float32),
+                None if masks is None else masks[stream],
             )
         ]
 
-    def _ensure_streams(self, count: int, obs: np.ndarray, action: np.ndarray) -> None:
-        """Makes room for `count` streams (of observations like `obs`, actions like `action`)."""
+    def _ensure_streams(
+        self, count: int, obs: np.ndarray, action: np.ndarray, mask: np.ndarray | None
+    ) -> None:
+        """Makes room for `count` streams: observations like `obs`, actions like `action`.
+
+        Their last next_obs's action masks are kept too when `mask` (one such row) is given.
+        """
         old = self._arrays
         if old and len(old["lengths"]) >= count:
             return
@@ -131,6 +144,8 @@ class NStepWindows:
             "last_next_obs": np.zeros((count, *obs_shape), dtype=obs.dtype),
             "lengths": np.zeros(count, dtype=np.int64),
         }
+        if mask is not None:
+            self._arrays["last_next_masks"] = np.ones((count, *mask.shape), dtype=bool)
         for key, array in old.items():
             self._arrays[key][: len(array)] = array
 
@@ -153,7 +168,9 @@ class NStepWindows:
         obs, actions = np.asarray(state["window_obs"]), np.asarray(state["window_actions"])
         if obs.ndim < 2 or actions.ndim < 2:
             raise ValueError(f"window observations and actions need 2 leading axes: {obs.shape}")
-        self._ensure_streams(len(lengths), obs[0, 0], actions[0, 0])
+        masks = state.get("window_last_next_masks")
+        mask = None if masks is None else np.asarray(masks)[0]
+        self._ensure_streams(len(lengths), obs[0, 0], actions[0, 0], mask)
         for key, array in self._arrays.items():
             saved = np.asarray(state[f"window_{key}"])
             if saved.shape != array.shape:

@@ -201,7 +201,7 @@ class NAFAgent(Agent):
     def _update(self, step: int, count: int) -> dict[str, float]:
         """Runs `count` updates in one compiled call; returns their mean metrics."""
         stacked = replay.sample_stacked(self, step, count)
-        obs, actions, rewards, next_obs, discounts, weights, indices = stacked
+        obs, actions, rewards, next_obs, discounts, weights, indices, _ = stacked
         losses, mean_qs, td_errors = self._train_many_fn(
             obs, actions, rewards, next_obs, discounts, weights
         )

@@ -4,7 +4,7 @@ Q-networks: Blob's default and the tutorial's (both scale uint8 pixels themselve
 `build` makes one by name, as `agents.presets` rows and `train_blob.py --network` name them.
 `policy_mlp` is CEM's policy; `actor_mlp` and `critic_mlp` are DDPG's and TD3's pair (a
 policy within the action bounds, and Q(s, a) with keras-rl's separate action input);
-`naf_networks` NAF's V, L and mu.
+`naf_networks` NAF's V, L and mu; `actor_critic` PPO's policy and value.
 """
 
 from __future__ import annotations
@@ -48,17 +48,29 @@ def blob_cnn(
     """
     _check_image_shape(obs_shape)
     inputs = keras.Input(shape=tuple(obs_shape), name="observation")
-    x = keras.layers.Rescaling(1.0 / 255.0)(inputs)
-    view = PlayerCentredView(radius=local_radius)(x)
-    features = keras.layers.Flatten()(view)
-    if offsets:
-        features = keras.layers.Concatenate()([PlayerOffsets()(x), features])
+    features = blob_features(inputs, local_radius, offsets)
     for _ in range(2):
         features = keras.layers.Dense(hidden_units, activation="relu")(features)
     outputs = keras.layers.Dense(int(nb_actions), kernel_initializer="zeros", name="q_values")(
         features
     )
     return keras.Model(inputs, outputs, name="blob_cnn")
+
+
+def blob_features(
+    images: keras.KerasTensor, local_radius: int | None = 1, offsets: bool = True
+) -> keras.KerasTensor:
+    """Blob's player-relative features of a uint8 image batch, as `blob_cnn` sees them.
+
+    The image scaled to [0, 1], then the cells around the player
+    (`agents.layers.PlayerCentredView` with `local_radius`), flattened, after every colour's
+    (dx, dy) from the player (`agents.layers.PlayerOffsets`) unless `offsets` is False.
+    """
+    x = keras.layers.Rescaling(1.0 / 255.0)(images)
+    features = keras.layers.Flatten()(PlayerCentredView(radius=local_radius)(x))
+    if offsets:
+        features = keras.layers.Concatenate()([PlayerOffsets()(x), features])
+    return features
 
 
 def tutorial_cnn(obs_shape: Sequence[int], nb_actions: int) -> keras.Model:
@@ -252,6 +264,60 @@ def naf_networks(
     x = keras.layers.Activation("tanh")(base.outputs[0])
     x = keras.layers.Rescaling(((high - low) / 2).tolist(), ((high + low) / 2).tolist())(x)
     return value, lower, keras.Model(base.inputs, x, name="naf_mu")
+
+
+def actor_critic(
+    observation_space: gymnasium.spaces.Box,
+    action_space: gymnasium.spaces.Discrete | gymnasium.spaces.Box,
+    hidden_units: int = 64,
+    trunk: str = "auto",
+) -> keras.Model:
+    """PPO's actor-critic: one input, shared features, separate tanh layers for each head.
+
+    The features are the flattened observation (`trunk="flat"`) or Blob's player-relative
+    ones (`trunk="blob"`, see `blob_features`; "auto" picks it for image observations, HxWx3).
+    On them, as Stable-Baselines3's MLP policy: two hidden layers for the policy and two for
+    the value, orthogonally initialised (gain sqrt(2); 0.01 for the policy output, 1 for the
+    value).
+
+    Args:
+        observation_space: The env's observation space (any fixed shape).
+        action_space: Discrete (the policy output is its `n` logits) or a 1-D Box (the
+            Gaussian's mean; its log-std is the agent's).
+        hidden_units: Width of every hidden layer.
+        trunk: "auto", "flat" or "blob".
+
+    Returns:
+        A Keras model from observations to `[policy output, value of shape (batch, 1)]`.
+
+    Raises:
+        ValueError: If the trunk is unknown, or "blob" is asked of observations no image.
+    """
+    shape = tuple(observation_space.shape)
+    if trunk not in ("auto", "flat", "blob"):
+        raise ValueError(f"trunk must be one of auto, flat, blob, got {trunk!r}")
+    if trunk == "auto":
+        trunk = "blob" if len(shape) == 3 and shape[-1] == 3 else "flat"
+    if isinstance(action_space, gymnasium.spaces.Discrete):
+        size = int(action_space.n)
+    else:
+        size = int(np.prod(action_space.shape))
+    inputs = keras.Input(shape=shape, name="observation")
+    if trunk == "blob":
+        _check_image_shape(shape)
+        features = blob_features(inputs)
+    else:
+        features = keras.layers.Flatten()(inputs)
+    outputs = []
+    for name, units, gain in (("policy", size, 0.01), ("value", 1, 1.0)):
+        x = features
+        for _ in range(2):
+            x = keras.layers.Dense(
+                hidden_units, "tanh", kernel_initializer=keras.initializers.Orthogonal(2**0.5)
+            )(x)
+        init = keras.initializers.Orthogonal(gain)
+        outputs.append(keras.layers.Dense(units, kernel_initializer=init, name=name)(x))
+    return keras.Model(inputs, outputs, name="actor_critic")
 
 
 def _renamed(model: keras.Model, name: str) -> keras.Model:

@@ -22,11 +22,20 @@ class Policy:
         self.step = 0
         self.training = True
 
-    def select_action(self, q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def select_action(
+        self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
+    ) -> np.ndarray:
         """Returns an int64 array (batch,) of actions for `q_values` of shape (batch, nb_actions).
 
+        Args:
+            q_values: (batch, nb_actions) finite Q-values.
+            rng: The generator of any random draw.
+            masks: (batch, nb_actions) bools, True for the legal actions (at least one per
+                row); a masked action is never chosen. None: all are legal.
+
         Raises:
-            ValueError: If `q_values` is not a 2-D array of finite numbers with >= 1 action.
+            ValueError: If `q_values` is not a 2-D array of finite numbers with >= 1 action,
+                or `masks` does not fit it.
         """
         raise NotImplementedError
 
@@ -43,9 +52,11 @@ class Policy:
 class GreedyQPolicy(Policy):
     """Always the action of highest Q-value; ties go to the first such action (argmax)."""
 
-    def select_action(self, q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Returns the argmax action of each row (`rng` is unused)."""
-        return _check_q_values(q_values).argmax(axis=1)
+    def select_action(
+        self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Returns the (legal) argmax action of each row (`rng` is unused)."""
+        return _greedy(_check_q_values(q_values), masks)
 
 
 class EpsGreedyQPolicy(Policy):
@@ -73,14 +84,22 @@ class EpsGreedyQPolicy(Policy):
             raise ValueError(f"eps must be a number in [0, 1], got {value!r}")
         self._eps = float(value)
 
-    def select_action(self, q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Returns, per row, a random action with probability eps, else the argmax one."""
+    def select_action(
+        self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Returns, per row, a random (legal) action with probability eps, else the argmax one."""
         q_values = _check_q_values(q_values)
         batch, nb_actions = q_values.shape
         # Both draws are always made, so the generator advances the same whatever eps is.
         explore = rng.random(batch) < self._eps
-        random_actions = rng.integers(0, nb_actions, batch)
-        return np.where(explore, random_actions, q_values.argmax(axis=1))
+        if masks is None:
+            random_actions = rng.integers(0, nb_actions, batch)
+        else:
+            masks = _check_masks(masks, q_values.shape)
+            # The k-th legal action of each row, k uniform over the row's legal count.
+            k = np.floor(rng.random(batch) * masks.sum(axis=1))
+            random_actions = (np.cumsum(masks, axis=1) <= k[:, None]).sum(axis=1)
+        return np.where(explore, random_actions, _greedy(q_values, masks))
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -121,18 +140,24 @@ class BoltzmannQPolicy(Policy):
             raise ValueError(f"tau must be a finite number > 0, got {value!r}")
         self._tau = float(value)
 
-    def probabilities(self, q_values: np.ndarray) -> np.ndarray:
-        """Returns the (batch, nb_actions) action probabilities for `q_values`."""
-        logits = np.clip(_check_q_values(q_values) / self._tau, *self.clip)
+    def probabilities(self, q_values: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
+        """Returns the (batch, nb_actions) action probabilities for `q_values` (0 if masked)."""
+        q_values = _check_q_values(q_values)
+        logits = np.clip(q_values / self._tau, *self.clip)
+        if masks is not None:
+            logits = np.where(_check_masks(masks, q_values.shape), logits, -np.inf)
         # Shifting by the row maximum leaves the softmax unchanged and keeps exp() finite.
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         return weights / weights.sum(axis=1, keepdims=True)
 
-    def select_action(self, q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Returns one action per row, drawn from `probabilities(q_values)`."""
-        cumulative = self.probabilities(q_values).cumsum(axis=1)
+    def select_action(
+        self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Returns one action per row, drawn from `probabilities(q_values, masks)`."""
+        cumulative = self.probabilities(q_values, masks).cumsum(axis=1)
         # Scaling the draw by the last cumulative value keeps rounding from running past it.
         draws = rng.random((len(cumulative), 1)) * cumulative[:, -1:]
+        # The first action whose cumulative probability passes the draw has a weight > 0.
         return (cumulative <= draws).sum(axis=1)
 
     @property
@@ -198,10 +223,14 @@ class LinearAnnealedPolicy(Policy):
         """The setting's value now: annealed at `step` while training, `value_test` otherwise."""
         return self._schedule(self.step) if self.training else self.value_test
 
-    def select_action(self, q_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def select_action(
+        self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
+    ) -> np.ndarray:
         """Sets the inner policy's attribute to `value`, then lets it select."""
         setattr(self.inner_policy, self.attr, self.value)
-        return self.inner_policy.select_action(q_values, rng)
+        if masks is None:
+            return self.inner_policy.select_action(q_values, rng)
+        return self.inner_policy.select_action(q_values, rng, masks)
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -251,3 +280,20 @@ def _check_q_values(q_values: np.ndarray) -> np.ndarray:
             "that are not finite)"
         )
     return q_values
+
+
+def _check_masks(masks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    masks = np.asarray(masks)
+    if masks.shape != shape or masks.dtype != bool or not masks.any(axis=1).all():
+        raise ValueError(
+            f"masks must be {shape} bools with a legal action in every row, got {masks.dtype} "
+            f"of shape {masks.shape}"
+        )
+    return masks
+
+
+def _greedy(q_values: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
+    """The first argmax of each row, over the legal actions only when `masks` is given."""
+    if masks is None:
+        return q_values.argmax(axis=1)
+    return np.where(_check_masks(masks, q_values.shape), q_values, -np.inf).argmax(axis=1)

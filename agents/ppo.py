@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, weights_file
+from agents.action_masks import masked_logits
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -19,46 +20,12 @@ from agents.ppo_losses import METRICS, gae, ppo_loss_terms
 from agents.running_statistics import RunningStatistics
 from agents.transitions import TransitionBatch
 
-__all__ = ["PPOAgent", "RunningStatistics", "gae", "ppo_loss_terms", "ppo_networks"]
+__all__ = ["PPOAgent", "RunningStatistics", "gae", "ppo_loss_terms"]
 
 #: Normalized observations and rewards are clipped to +-this (as Stable-Baselines3's).
 NORMALIZED_CLIP = 10.0
 #: Added to variances before dividing by their square root.
 EPSILON = 1e-8
-
-
-def ppo_networks(
-    observation_space: gymnasium.spaces.Box,
-    action_space: gymnasium.spaces.Discrete | gymnasium.spaces.Box,
-    hidden_units: int = 64,
-) -> keras.Model:
-    """An actor-critic MLP, as Stable-Baselines3's: one input, separate tanh hidden layers.
-
-    Two hidden layers for the policy and two for the value on the flattened observation,
-    orthogonally initialised (gain sqrt(2); 0.01 for the policy output, 1 for the value).
-
-    Args:
-        observation_space: The env's observation space (any fixed shape).
-        action_space: Discrete (the policy output is its `n` logits) or a 1-D Box (the
-            Gaussian's mean; its log-std is the agent's).
-        hidden_units: Width of every hidden layer.
-
-    Returns:
-        A Keras model from observations to `[policy output, value of shape (batch, 1)]`.
-    """
-    size = _action_size(action_space)
-    inputs = keras.Input(shape=tuple(observation_space.shape), name="observation")
-    features = keras.layers.Flatten()(inputs)
-    outputs = []
-    for name, units, gain in (("policy", size, 0.01), ("value", 1, 1.0)):
-        x = features
-        for _ in range(2):
-            x = keras.layers.Dense(
-                hidden_units, "tanh", kernel_initializer=keras.initializers.Orthogonal(2**0.5)
-            )(x)
-        init = keras.initializers.Orthogonal(gain)
-        outputs.append(keras.layers.Dense(units, kernel_initializer=init, name=name)(x))
-    return keras.Model(inputs, outputs, name="ppo_actor_critic")
 
 
 class _LogStd(keras.layers.Layer):
@@ -83,6 +50,10 @@ class PPOAgent(Agent):
     agent's state-independent `log_std` (Box); the loss uses the drawn action unclipped (the
     driver clips what the env gets). `test` acts greedily (argmax, mean).
 
+    Where a Discrete env gives action masks (`env.action_masks()` or `info["action_mask"]`, see
+    `agents.action_masks`), masked actions get probability 0 in acting and in the loss (their
+    logits are set to `agents.action_masks.MASKED_LOGIT`, as sb3-contrib's MaskablePPO does).
+
     With `normalize_obs`, observations are standardized by running statistics (updated from
     every training observation) and clipped to +-10; with `normalize_reward`, rewards are
     divided by the running deviation of the discounted return per sub-env, clipped to +-10
@@ -93,7 +64,7 @@ class PPOAgent(Agent):
 
     Args:
         model: A Keras model from observations to `[policy output, value (batch, 1)]`; see
-            `ppo_networks`.
+            `agents.networks.actor_critic`.
         action_space: The env's action space, Discrete or a 1-D Box.
         n_steps: Batched env steps per rollout.
         batch_size: Rows per minibatch (the last of an epoch may be smaller).
@@ -115,6 +86,7 @@ class PPOAgent(Agent):
     """
 
     state_attributes = ("updates",)
+    uses_action_masks = True
 
     def __init__(
         self,
@@ -215,8 +187,11 @@ class PPOAgent(Agent):
             self._rollout[-1]["cut"] = True
         self._discounted_returns = np.zeros(0)
 
-    def forward(self, obs: np.ndarray) -> np.ndarray:
-        """Samples one action per row in fit (and keeps it for `backward`); greedy in test."""
+    def forward(self, obs: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
+        """Samples one action per row in fit (and keeps it for `backward`); greedy in test.
+
+        With `masks` (the env's action masks), only legal actions are chosen.
+        """
         if self.training and self.normalize_obs:
             self.statistics.update("obs", np.asarray(obs, np.float64))
         inputs = self._normalized(obs)
@@ -227,21 +202,26 @@ class PPOAgent(Agent):
             noise = self.rng.gumbel(size=shape).astype(np.float32)
         else:
             noise = self.rng.standard_normal(shape).astype(np.float32)
-        actions, log_probs, values = (t.numpy() for t in self._act_fn(inputs, noise))
+        actions, log_probs, values = (t.numpy() for t in self._act_fn(inputs, noise, masks))
         if self.training:
-            self._pending = (inputs, actions, log_probs, values)
+            self._pending = (inputs, actions, log_probs, values, masks)
         return actions
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the rows of the step; learns from the rollout once it is complete."""
-        inputs, actions, log_probs, values = self._pending
+        inputs, actions, log_probs, values, masks = self._pending
         rows = batch.env_ids
-        self._rollout.append({
+        step = {
             "obs": inputs[rows], "actions": actions[rows], "log_probs": log_probs[rows],
             "values": values[rows], "rewards": self._scaled_rewards(batch),
             "next_obs": self._normalized(batch.next_obs), "terminated": batch.terminated,
             "done": batch.done, "env_ids": rows, "cut": False,
-        })  # fmt: skip
+        }  # fmt: skip
+        if masks is not None:
+            step["masks"] = masks[rows]
+        if self._rollout and ("masks" in step) != ("masks" in self._rollout[0]):
+            raise ValueError("the env gave action masks for part of a rollout only")
+        self._rollout.append(step)
         if len(self._rollout) < self.n_steps:
             return {}
         return self._update()
@@ -260,10 +240,11 @@ class PPOAgent(Agent):
                 advantages = data["advantages"][rows]
                 if len(rows) > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + EPSILON)
+                masks = data.get("masks")
                 terms = self._train_fn(
                     data["obs"][rows], data["actions"][rows], data["log_probs"][rows],
                     advantages.astype(np.float32), data["returns"][rows].astype(np.float32),
-                    data["values"][rows],
+                    data["values"][rows], None if masks is None else masks[rows],
                 )  # fmt: skip
                 for name, value in zip(METRICS, terms, strict=True):
                     totals[name] += float(value)
@@ -324,8 +305,10 @@ class PPOAgent(Agent):
 
     # --- compiled steps ----------------------------------------------------------------------
 
-    def _act(self, obs: Any, noise: Any) -> tuple[Any, Any, Any]:
+    def _act(self, obs: Any, noise: Any, masks: Any = None) -> tuple[Any, Any, Any]:
         policy, values = self.model(obs, training=False)
+        if masks is not None:
+            policy = masked_logits(policy, masks)
         if self.discrete:
             actions = tf.argmax(policy + noise, axis=1)
         else:
@@ -350,12 +333,14 @@ class PPOAgent(Agent):
 
     def _train_step(
         self, obs: Any, actions: Any, old_log_probs: Any, advantages: Any, returns: Any,
-        old_values: Any,
+        old_values: Any, masks: Any = None,
     ) -> list[Any]:  # fmt: skip
         """One minibatch update; returns the loss terms in `METRICS` order."""
         variables = self._trainable()
         with tf.GradientTape() as tape:
             policy, values = self.model(obs, training=True)
+            if masks is not None:
+                policy = masked_logits(policy, masks)
             log_probs, entropy = self._log_probs_entropy(policy, actions)
             terms = ppo_loss_terms(
                 log_probs, old_log_probs, advantages, values[:, 0], old_values, returns,

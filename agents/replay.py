@@ -48,8 +48,10 @@ def learn_due(
 def sample_stacked(agent: Any, step: int, count: int) -> list[np.ndarray]:
     """`count` batches of the agent's memory at `step`, each field stacked: (count, batch, ...).
 
-    The fields are `agents.memory.Batch`'s, in its order.
+    The fields are `agents.memory.Batch`'s, in its order (`next_masks` None without masks).
     """
     agent.memory.step = step
     batches = [agent.memory.sample(agent.batch_size, agent.rng) for _ in range(count)]
-    return [np.stack(arrays) for arrays in zip(*batches, strict=True)]
+    return [
+        None if arrays[0] is None else np.stack(arrays) for arrays in zip(*batches, strict=True)
+    ]

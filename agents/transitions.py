@@ -27,6 +27,8 @@ class TransitionBatch:
             given.
         valid: (B,) bools, False for a row that is no transition (a vector env's autoreset
             step, see `agents.env_driver`); all True if not given.
+        next_masks: (B, n) bools, the legal actions in `next_obs` (see `agents.action_masks`);
+            None when the env gives no masks.
     """
 
     obs: np.ndarray
@@ -37,6 +39,7 @@ class TransitionBatch:
     truncated: np.ndarray
     env_ids: np.ndarray | None = None
     valid: np.ndarray | None = None
+    next_masks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name in ("obs", "actions", "rewards", "next_obs"):
@@ -50,6 +53,8 @@ class TransitionBatch:
         object.__setattr__(self, "valid", np.asarray(valid, dtype=bool))
         for name in ("terminated", "truncated"):
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=bool))
+        if self.next_masks is not None:
+            object.__setattr__(self, "next_masks", np.asarray(self.next_masks, dtype=bool))
 
     @classmethod
     def single(
@@ -82,6 +87,7 @@ class TransitionBatch:
         return TransitionBatch(
             self.obs[rows], self.actions[rows], self.rewards[rows], self.next_obs[rows],
             self.terminated[rows], self.truncated[rows], self.env_ids[rows], self.valid[rows],
+            None if self.next_masks is None else self.next_masks[rows],
         )  # fmt: skip
 
     def valid_rows(self) -> TransitionBatch:

@@ -7,7 +7,8 @@ import pytest
 
 from agents import load_agent
 from agents.checkpoint import load_checkpoint, save_checkpoint
-from agents.ppo import PPOAgent, gae, ppo_loss_terms, ppo_networks
+from agents.networks import actor_critic
+from agents.ppo import PPOAgent, gae, ppo_loss_terms
 from tests.agents.toy_envs import ContextBandit, Corridor, Reach
 
 GAMMA = 0.9
@@ -16,7 +17,7 @@ GAMMA = 0.9
 def make_agent(env_fn=ContextBandit, seed=0, lr=3e-3, **kwargs):
     keras.utils.set_random_seed(seed)
     env = env_fn()
-    model = ppo_networks(env.observation_space, env.action_space, 32)
+    model = actor_critic(env.observation_space, env.action_space, 32)
     settings = {"n_steps": 32, "batch_size": 32, "n_epochs": 4, "gamma": GAMMA, **kwargs}
     agent = PPOAgent(model, env.action_space, **settings)
     agent.compile(keras.optimizers.Adam(lr))
@@ -176,7 +177,7 @@ def test_a_second_fit_ends_the_rollout_in_progress_as_a_truncation():
 
 def test_bad_arguments_get_clear_errors():
     bandit = ContextBandit()
-    model = ppo_networks(bandit.observation_space, bandit.action_space, 8)
+    model = actor_critic(bandit.observation_space, bandit.action_space, 8)
     space = bandit.action_space
     for name, value in [("n_steps", 0), ("batch_size", 1.5), ("n_epochs", True)]:
         with pytest.raises(ValueError, match=f"{name} must be an integer >= 1"):

@@ -132,3 +132,67 @@ class Reach(gymnasium.Env):
             position += float(np.clip(self.target - position, -0.5, 0.5))
             total -= abs(position - self.target)
         return total
+
+
+class MaskedCorridor(gymnasium.Env):
+    """A corridor whose legal moves depend on the cell, with a tempting illegal action.
+
+    Cells 0..5, start 0, goal 5 (+1, terminates). Actions: 0 left, 1 right, 2 jump two cells
+    right, 3 grab (+5 and the episode ends: tempting, and illegal everywhere). Left is illegal
+    in cell 0, right in cell 2, jump everywhere but cell 2; so the one optimal path is right,
+    right, jump, right (return 1 in 4 steps). An illegal action taken is counted in
+    `illegal_actions` (and played: grab pays out). Episodes are cut after 30 steps.
+
+    The masks come as `info["action_mask"]` of reset and step; `MethodMaskedCorridor` gives
+    them by `action_masks()` instead (sb3-contrib's MaskablePPO convention).
+    """
+
+    metadata = {"render_modes": []}
+    LENGTH, BLOCKED, LIMIT = 6, 2, 30
+    info_masks = True
+
+    def __init__(self):
+        self.observation_space = gymnasium.spaces.Box(0, 1, (self.LENGTH,), np.float32)
+        self.action_space = gymnasium.spaces.Discrete(4)
+        self.position = self.steps = self.illegal_actions = 0
+
+    def legal(self) -> np.ndarray:
+        """The mask of the current cell: left, right, jump, grab."""
+        return self.legal_in(self.position)
+
+    def legal_in(self, cell: int) -> np.ndarray:
+        """The mask of `cell`."""
+        return np.array([cell > 0, cell != self.BLOCKED, cell == self.BLOCKED, False])
+
+    def _obs_info(self) -> tuple[np.ndarray, dict]:
+        obs = np.zeros(self.LENGTH, dtype=np.float32)
+        obs[self.position] = 1
+        return obs, ({"action_mask": self.legal()} if self.info_masks else {})
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.position = self.steps = 0
+        return self._obs_info()
+
+    def step(self, action: int):
+        self.illegal_actions += int(not self.legal()[action])
+        self.steps += 1
+        if action == 3:
+            obs, info = self._obs_info()
+            return obs, 5.0, True, False, info
+        move = {0: -1, 1: 1, 2: 2}[int(action)]
+        self.position = int(np.clip(self.position + move, 0, self.LENGTH - 1))
+        terminated = self.position == self.LENGTH - 1
+        truncated = self.steps >= self.LIMIT and not terminated
+        obs, info = self._obs_info()
+        return obs, float(terminated), terminated, truncated, info
+
+
+class MethodMaskedCorridor(MaskedCorridor):
+    """`MaskedCorridor` with its masks from `action_masks()`, none in the infos."""
+
+    info_masks = False
+
+    def action_masks(self) -> np.ndarray:
+        """The mask of the current cell."""
+        return self.legal()

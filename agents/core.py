@@ -397,7 +397,7 @@ class Agent:
             ):
                 raise ValueError(f"{name} must be a positive integer, got {budget!r}")
         default_limit = None if training else DEFAULT_MAX_EPISODE_STEPS
-        driver = EnvDriver(env, nb_max_episode_steps, default_limit)
+        driver = EnvDriver(env, nb_max_episode_steps, default_limit, self.uses_action_masks)
         self.check_env(driver)
         if visualize and getattr(env, "render_mode", None) is None:
             raise ValueError("visualize=True needs an env made with a render_mode, e.g. 'human'")
@@ -454,7 +454,7 @@ class Agent:
                 # The rows this step makes transitions: they, and only they, get on_step_end.
                 for k in range(int(driver.next_valid.sum())):
                     hooks.call("on_step_begin", global_step + k, {})
-            masks = driver.masks if self.uses_action_masks else None
+            masks = driver.masks
             if masks is None:
                 actions = self.forward(driver.obs)
             else:

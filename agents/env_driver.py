@@ -54,8 +54,9 @@ class EnvDriver:
     `reset(options={"reset_mask": mask})` (its sync and async vector envs have it from 1.1),
     so that sub-env is never marked invalid.
 
-    A Discrete env's action masks (`env.action_masks()` or `info["action_mask"]`, see
-    `agents.action_masks`) are read after every reset and step: `masks` holds those of `obs`,
+    With `read_masks`, a Discrete env's action masks (`env.action_masks()` or
+    `info["action_mask"]`, see `agents.action_masks`) are read and checked after every reset
+    and step: `masks` holds those of `obs`,
     and each transition's `next_masks` those of its next_obs (all True where the env does not
     tell: a SAME_STEP vector env's final states through `action_masks()`).
 
@@ -64,6 +65,7 @@ class EnvDriver:
         nb_max_episode_steps: Optional cap on episode length.
         default_max_episode_steps: The cap when `nb_max_episode_steps` is None and the env has
             no time limit of its own (see `time_limit`); None: no cap then.
+        read_masks: Read the env's action masks (for an agent that uses them).
 
     Attributes:
         nb_max_episode_steps: The cap in force (None: none).
@@ -81,6 +83,7 @@ class EnvDriver:
         env: gymnasium.Env | VectorEnv,
         nb_max_episode_steps: int | None = None,
         default_max_episode_steps: int | None = None,
+        read_masks: bool = False,
     ):
         self.env = env
         self.is_vector = isinstance(env, VectorEnv)
@@ -120,7 +123,8 @@ class EnvDriver:
         self.nb_max_episode_steps = nb_max_episode_steps
         self.obs: np.ndarray | None = None
         self.masks: np.ndarray | None = None
-        self._mask_method = None if self.continuous else action_masks.mask_method(env)
+        self.read_masks = read_masks and not self.continuous
+        self._mask_method = action_masks.mask_method(env) if self.read_masks else None
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._env_ids = np.arange(self.num_envs)
         self._episode_steps = np.zeros(self.num_envs, dtype=np.int64)
@@ -229,7 +233,7 @@ class EnvDriver:
 
     def _read_masks(self, infos: Any) -> Any:
         """The env's masks of its current observations (its method's, else the infos'), or None."""
-        if self.continuous:
+        if not self.read_masks:
             return None
         if self._mask_method is not None:
             return self._mask_method()

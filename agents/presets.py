@@ -192,6 +192,7 @@ PRESETS: dict[tuple[str, str], Preset] = {
     ("ppo", "Pendulum-v1"): Preset(
         dataclasses.replace(
             _GENERIC_PPO.config,
+            steps=200_000,
             num_envs=1,
             n_steps=2048,
             batch_size=64,

@@ -75,6 +75,7 @@ SUITE = {
         SuiteRow("sarsa", "CartPole-v1", 475.0),
         SuiteRow("cem", "CartPole-v1", 500.0),
         SuiteRow("ppo", "CartPole-v1", 500.0),
+        SuiteRow("ppo", "Pendulum-v1", -200.0),
     )
 }
 

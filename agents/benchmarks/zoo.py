@@ -34,12 +34,18 @@ _ZOO_PENDULUM = {
 }  # fmt: skip
 ZOO_DDPG: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
 ZOO_TD3: dict[str, dict[str, Any]] = {"Pendulum-v1": _ZOO_PENDULUM}
-#: The RL Zoo's PPO hyperparameters for CartPole-v1 (hyperparams/ppo.yml); `n_envs` is the
-#: vector env's size, "lin_X" the Zoo's linear schedule from X to 0 (`sb3_baseline` makes both).
+#: The RL Zoo's PPO hyperparameters for CartPole-v1 and Pendulum-v1 (hyperparams/ppo.yml);
+#: `n_envs` is the vector env's size, "lin_X" the Zoo's linear schedule from X to 0
+#: (`sb3_baseline` makes both). Pendulum's row explores with gSDE (`use_sde`), which ours lacks.
 ZOO_PPO: dict[str, dict[str, Any]] = {
     "CartPole-v1": {
         "n_envs": 8, "n_steps": 32, "batch_size": 256, "gae_lambda": 0.8, "gamma": 0.98,
         "n_epochs": 20, "ent_coef": 0.0, "learning_rate": "lin_0.001", "clip_range": "lin_0.2",
+    },
+    "Pendulum-v1": {
+        "n_envs": 4, "n_steps": 1024, "gae_lambda": 0.95, "gamma": 0.9, "n_epochs": 10,
+        "ent_coef": 0.0, "learning_rate": 1e-3, "clip_range": 0.2, "use_sde": True,
+        "sde_sample_freq": 4,
     },
 }  # fmt: skip
 #: Per agent of ours, SB3's algorithm of the same name and the Zoo's rows for it.

@@ -94,7 +94,7 @@ def test_the_dqn_bootstraps_from_the_best_legal_next_action():
 def test_the_memory_keeps_the_next_states_masks_through_n_step_windows(n_step):
     memory = PrioritizedMemory(100, n_step=n_step, gamma=GAMMA)
     env = gymnasium.vector.SyncVectorEnv([MaskedCorridor] * 2)
-    driver = EnvDriver(env)
+    driver = EnvDriver(env, read_masks=True)
     driver.reset(seed=0)
     for _ in range(12):
         memory.append(driver.step(np.full(2, 1 if driver.masks[0, 1] else 2)).valid_rows())

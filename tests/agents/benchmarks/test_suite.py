@@ -25,7 +25,7 @@ def test_every_row_names_a_registered_id_and_an_agent_with_a_preset():
 
 def test_the_rows_sb3_has_the_algorithm_of_have_a_peer_and_the_others_do_not():
     peers = {"dqn/CartPole-v1", "dqn/MountainCar-v0", "ddpg/Pendulum-v1", "td3/Pendulum-v1"}
-    peers.add("ppo/CartPole-v1")
+    peers |= {"ppo/CartPole-v1", "ppo/Pendulum-v1"}
     assert {name for name, row in SUITE.items() if row.has_peer} == peers
 
 

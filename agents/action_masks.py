@@ -17,7 +17,7 @@ from gymnasium.vector import SyncVectorEnv, VectorEnv
 INFO_KEY = "action_mask"
 
 
-def mask_method(env: Any) -> Callable[[], Any] | None:
+def mask_method(env: Any) -> Callable[[], np.ndarray] | None:
     """The callable that returns the masks of `env`'s current observations, or None.
 
     A single env's is its `action_masks` (found through its wrappers). A vector env's is its
@@ -26,19 +26,15 @@ def mask_method(env: Any) -> Callable[[], Any] | None:
     through their infos only.
     """
     if not isinstance(env, VectorEnv):
-        try:
-            method = env.get_wrapper_attr("action_masks")
-        except AttributeError:
-            return None
-        return lambda: np.asarray(method())[None]
+        method = _masks_method_of(env)
+        return None if method is None else lambda: np.asarray(method())[None]
     if callable(getattr(env, "action_masks", None)):
         return env.action_masks
     base = env.unwrapped
-    if isinstance(base, SyncVectorEnv) and all(
-        callable(_wrapper_attr(sub_env)) for sub_env in base.envs
-    ):
-        return lambda: np.stack([np.asarray(sub_env.get_wrapper_attr("action_masks")())
-                                 for sub_env in base.envs])  # fmt: skip
+    if isinstance(base, SyncVectorEnv):
+        methods = [_masks_method_of(sub_env) for sub_env in base.envs]
+        if all(method is not None for method in methods):
+            return lambda: np.stack([np.asarray(method()) for method in methods])
     return None
 
 
@@ -108,19 +104,20 @@ def require_legal(actions: np.ndarray, masks: np.ndarray, acting: np.ndarray, st
         )
 
 
+#: The logit of a masked action: its probability is 0 and its entropy term 0 * -1e8 = 0.
+MASKED_LOGIT = -1e8
+
+
 def masked_logits(logits: Any, masks: Any) -> Any:
-    """`logits` where `masks` is True, a large negative number (exp 0, finite) elsewhere."""
+    """`logits` where `masks` is True, `MASKED_LOGIT` (exp 0, finite) elsewhere."""
     import tensorflow as tf
 
     return tf.where(tf.cast(masks, tf.bool), logits, tf.constant(MASKED_LOGIT, logits.dtype))
 
 
-#: The logit of a masked action: its probability is 0 and its entropy term 0 * -1e8 = 0.
-MASKED_LOGIT = -1e8
-
-
-def _wrapper_attr(env: Any) -> Any:
+def _masks_method_of(env: Any) -> Callable[[], Any] | None:
     try:
-        return env.get_wrapper_attr("action_masks")
+        method = env.get_wrapper_attr("action_masks")
     except AttributeError:
         return None
+    return method if callable(method) else None

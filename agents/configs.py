@@ -249,6 +249,9 @@ class PPOConfig:
     normalize_obs: bool = option(False, "normalize observations by running statistics")
     normalize_reward: bool = option(False, "scale rewards by the running std of the returns")
     num_envs: int = option(8, "sub-envs acting in one batch (a vector env when > 1)")
+    train_episode_steps: int = option(
+        0, "training episodes are truncated after this many steps; 0 keeps the env's own limit"
+    )
 
 
 CONFIGS: dict[str, type] = {

@@ -1,8 +1,10 @@
-"""Train a DQN or tabular Q-learning agent on Blob (or any Discrete-action Gymnasium env).
+"""Train an agent on Blob or any Gymnasium env with Discrete or Box actions.
 
     python scripts/train_blob.py                       # the default DQN on Blob-v0
     python scripts/train_blob.py --agent qlearning     # tabular Q-learning on Blob's coords
+    python scripts/train_blob.py --agent ppo           # PPO on Blob's pixels
     python scripts/train_blob.py --env-id CartPole-v1 --network mlp --steps 50000
+    python scripts/train_blob.py --env-id Pendulum-v1  # DDPG (or --agent td3, naf, ppo)
 
 A run (`agents.training.train`) shows a progress bar, logs to TensorBoard in a new run dir
 `<logdir>/<agent>-<env>-<time>`, keeps the weights that do best on validation episodes of their

@@ -75,6 +75,7 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
         ("cem", "CartPole-v1", ["--batch-size", "4", "--memory-size", "4", "--elite-frac", "0.5"]),
         ("ppo", "CartPole-v1", ["--n-steps", "8", "--n-epochs", "2"]),
         ("ppo", "Pendulum-v1", ["--n-steps", "8", "--normalize-obs", "--normalize-reward"]),
+        ("ppo", "Blob-v0", ["--n-steps", "8", "--n-epochs", "2", "--num-envs", "2"]),
     ],
 )  # fmt: skip
 def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_line(

@@ -103,3 +103,26 @@ def test_a_mountaincar_dqn_with_scaled_inputs_saves_and_loads(tmp_path):
     loaded = agents.load_agent(tmp_path / "agent")
     obs = np.array([[-0.5, 0.01], [0.3, -0.05]], dtype=np.float32)
     np.testing.assert_allclose(loaded.model(obs), agent.model(obs), atol=1e-6)
+
+
+def test_actor_critic_sees_blob_images_through_the_player_relative_trunk():
+    from agents.networks import actor_critic
+
+    env = gymnasium.make("Blob-v0")
+    model = actor_critic(env.observation_space, env.action_space, 16)
+    layers = {type(layer).__name__ for layer in model.layers}
+    assert {"PlayerOffsets", "PlayerCentredView", "Rescaling"} <= layers
+    obs, _ = env.reset(seed=0)
+    logits, value = model(obs[None])
+    assert logits.shape == (1, env.action_space.n) and value.shape == (1, 1)
+    # The features are relative to the player: the same scene shifted gives the same outputs.
+    a, _ = env.reset(seed=0, options={"player": (2, 2), "food": (4, 3), "enemy": (6, 6)})
+    b, _ = env.reset(seed=0, options={"player": (3, 3), "food": (5, 4), "enemy": (7, 7)})
+    np.testing.assert_allclose(model(a[None])[0], model(b[None])[0], atol=1e-6)
+    flat = actor_critic(env.observation_space, env.action_space, 16, trunk="flat")
+    assert "PlayerOffsets" not in {type(layer).__name__ for layer in flat.layers}
+    with pytest.raises(ValueError, match="trunk must be one of"):
+        actor_critic(env.observation_space, env.action_space, trunk="conv")
+    vector = gymnasium.spaces.Box(-1, 1, (4,))
+    with pytest.raises(ValueError, match="image shape"):
+        actor_critic(vector, env.action_space, trunk="blob")

@@ -339,28 +339,29 @@ class _Backup:
 
 def _sum_neighbours(table: np.ndarray, axis: int, out: np.ndarray) -> None:
     """Write into ``out`` the sum of ``table`` at i - 1, i and i + 1 along ``axis``, clamped."""
-    flat, into, stride = table.reshape(-1), out.reshape(-1), table.strides[axis] // table.itemsize
-    # Shifting the flat array by one stride is one contiguous operation; it is only wrong at the
-    # first and last index along `axis`, which are then redone.
-    into[:stride] = flat[:stride]
-    np.add(flat[stride:], flat[:-stride], out=into[stride:])
-    np.add(into[:-stride], flat[stride:], out=into[:-stride])
-    rows, cols = _blocks(table, axis), _blocks(out, axis)
-    np.add(rows[:, 0], rows[:, 0], out=cols[:, 0])
-    cols[:, 0] += rows[:, 1]
-    np.add(rows[:, -1], rows[:, -1], out=cols[:, -1])
-    cols[:, -1] += rows[:, -2]
+    _combine_neighbours(np.add, table, axis, out)
 
 
 def _max_neighbours(table: np.ndarray, axis: int, out: np.ndarray) -> None:
     """Write into ``out`` the maximum of ``table`` at i - 1, i and i + 1 along ``axis``, clamped."""
+    _combine_neighbours(np.maximum, table, axis, out)
+
+
+def _combine_neighbours(op: np.ufunc, table: np.ndarray, axis: int, out: np.ndarray) -> None:
+    """Write into ``out`` ``op`` of ``table`` at i - 1, i and i + 1 along ``axis``, clamped.
+
+    A step off the grid stays at the wall, so the wall's own value counts twice there.
+    """
     flat, into, stride = table.reshape(-1), out.reshape(-1), table.strides[axis] // table.itemsize
+    # Shifting the flat array by one stride is one contiguous operation; it is only wrong at the
+    # first and last index along `axis`, which are then redone.
     into[:stride] = flat[:stride]
-    np.maximum(flat[stride:], flat[:-stride], out=into[stride:])
-    np.maximum(into[:-stride], flat[stride:], out=into[:-stride])
+    op(flat[stride:], flat[:-stride], out=into[stride:])
+    op(into[:-stride], flat[stride:], out=into[:-stride])
     rows, cols = _blocks(table, axis), _blocks(out, axis)
-    np.maximum(rows[:, 0], rows[:, 1], out=cols[:, 0])
-    np.maximum(rows[:, -1], rows[:, -2], out=cols[:, -1])
+    for wall, inner in ((0, 1), (-1, -2)):
+        op(rows[:, wall], rows[:, wall], out=cols[:, wall])
+        op(cols[:, wall], rows[:, inner], out=cols[:, wall])
 
 
 def _blocks(table: np.ndarray, axis: int) -> np.ndarray:

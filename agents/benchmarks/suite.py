@@ -76,6 +76,7 @@ SUITE = {
         SuiteRow("cem", "CartPole-v1", 500.0),
         SuiteRow("ppo", "CartPole-v1", 500.0),
         SuiteRow("ppo", "Pendulum-v1", -200.0),
+        SuiteRow("ppo", "Blob-v0", 0.95, "ratio_to_optimum"),
     )
 }
 

@@ -6,7 +6,8 @@ greedily every `eval_every` steps on `curve_episodes` fixed seeds: the learning 
 the env steps and training seconds to reach 90% and 95% of the exact optimum come. As
 `agents.training` does, it is validated every tenth of its budget on seeds of their own, and the
 best weights there are the ones evaluated at the end, on `eval_episodes` fixed seeds. The random
-policy and the exact optimum (static Blob only) are the floor and the ceiling.
+policy and the exact optimum (Blob's, static or moving, or a table's) are the floor and the
+ceiling.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import option_fields, to_json
 from agents.scoring import (
     blob_optimum,
+    blob_options,
     evaluate_agent,
     evaluation_seeds,
     tabular_optimum,
@@ -237,12 +239,11 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
     result: dict[str, Any] = {"random": random_runs, "optimum": None}
     optimum = blob_optimum(config.env_id, env_kwargs, seeds)
     if optimum is not None:
-        # An episode that never reaches the food returns -1 per step; any success returns more.
-        result["optimum"] = {
-            "mean_return": float(optimum.mean()),
-            "success_rate": float((optimum > -MAX_EPISODE_STEPS).mean()),
-            "ratio_to_optimum": 1.0,
-        }
+        result["optimum"] = {"mean_return": float(optimum.mean()), "ratio_to_optimum": 1.0}
+        options = blob_options(config.env_id, env_kwargs)
+        if not (options.get("moving_food") or options.get("moving_enemy")):
+            # An episode that never reaches the food returns -1 per step; any success more.
+            result["optimum"]["success_rate"] = float((optimum > -MAX_EPISODE_STEPS).mean())
         return result
     optimum = tabular_optimum(config.env_id, env_kwargs, seeds)
     if optimum is not None:  # an expectation (FrozenLake's optimal success rate)

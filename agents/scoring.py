@@ -53,16 +53,29 @@ def validation_interval(steps: int) -> int:
 
 
 def blob_optimum(env_id: str, env_kwargs: dict[str, Any], seeds: Sequence[int]) -> Any:
-    """The exact optimal return per seed, or None if the env is not a static Blob game."""
-    spec = resolve_env_id(env_id)
-    if not is_blob(spec):
+    """The exact optimal return per seed (expected, where blobs move); None if no Blob game.
+
+    Static games from `blobenv.solver`, moving ones from `blobenv.moving_solver` (solved once
+    per process and game, a few seconds on 10 x 10).
+    """
+    options = blob_options(env_id, env_kwargs)
+    if options is None:
         return None
-    options = {**spec.kwargs, **env_kwargs}
-    if options.get("moving_food") or options.get("moving_enemy"):
-        return None  # the solver covers static games only
+    seeds, size = [int(seed) for seed in seeds], int(options.get("size", 10))
+    food, enemy = bool(options.get("moving_food")), bool(options.get("moving_enemy"))
+    if food or enemy:
+        from blobenv import moving_solver
+
+        return moving_solver.optimal_returns(seeds, size, food, enemy)
     from blobenv.solver import optimal_returns
 
-    return optimal_returns([int(seed) for seed in seeds], int(options.get("size", 10)))
+    return optimal_returns(seeds, size)
+
+
+def blob_options(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The Blob game's keyword arguments (the id's, then `env_kwargs`); None if no Blob id."""
+    spec = resolve_env_id(env_id)
+    return {**spec.kwargs, **env_kwargs} if is_blob(spec) else None
 
 
 def tabular_optimum(env_id: str, env_kwargs: dict[str, Any], seeds: Sequence[int]) -> Any:
@@ -91,7 +104,7 @@ def evaluate_agent(
         `episodes`, `seeds` (first and last), `mean_return`, `std_return`, `mean_length`,
         `episodes_cut` (the episodes that reached the time limit without terminating, see
         `agents.evaluation.episode_limit`); the `success_rate` for Blob envs;
-        `optimal_mean_return` and `ratio_to_optimum` for static Blob games; for envs with a
+        `optimal_mean_return` and `ratio_to_optimum` for Blob games; for envs with a
         transition table (FrozenLake, Taxi, CliffWalking), `optimal_mean_return` (the exact
         optimum over the same seeds and episode limit) and, when it is positive,
         `ratio_to_optimum`, else (a ratio to a negative optimum would read backwards:

@@ -9,7 +9,7 @@ A run makes its env and agent from `agents.presets`, logs to one TensorBoard run
 on seeds of their own and keeps the best weights (`<run dir>/best`, `validation.json`),
 checkpoints the whole training state every `checkpoint_interval` env steps and at the end
 (`<run dir>/checkpoints`), saves the agent, evaluates it greedily on seeded episodes (with the
-ratio to the exact optimum on static Blob games) and writes `<run dir>/results.json`. SIGINT and
+ratio to the exact optimum on Blob games) and writes `<run dir>/results.json`. SIGINT and
 SIGTERM stop training cleanly: a checkpoint and the agent so far are saved first.
 """
 

@@ -4,11 +4,11 @@
     python scripts/bench_suite.py --rows dqn/CartPole-v1 --seeds 0 1 --out results/suite
 
 Each row (`agents.benchmarks.suite.SUITE`) trains our agent, and SB3's algorithm of the same name
-with the RL Zoo's hyperparameters where SB3 has it (DQN, DDPG, TD3), for the row's budget, once
-per seed, in one process pool; both are evaluated greedily on the same seeded episodes. Writes bench_suite.md (the table,
-also printed), bench_suite.json (every figure) and bench_suite.png (the curves) to --out. SB3 is
-the `[compare]` extra (pip install -e ".[compare]"); without it, ours runs alone and the script
-says so.
+with the RL Zoo's hyperparameters where SB3 has it (DQN, DDPG, TD3, PPO), for the row's budget,
+once per seed, in one process pool; both are evaluated greedily on the same seeded episodes.
+Writes bench_suite.md (the table, also printed), bench_suite.json (every figure) and
+bench_suite.png (the curves) to --out. SB3 is the `[compare]` extra (pip install -e
+".[compare]"); without it, ours runs alone and the script says so.
 """
 
 from __future__ import annotations

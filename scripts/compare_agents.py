@@ -11,8 +11,9 @@ each. It is evaluated greedily every --eval-every steps (default: a 20th of its 
 reach 90% and 95% of the exact optimum come. As train_blob.py does, it is also validated every
 tenth of its budget on --val-episodes seeds of their own, and the best weights there are the ones
 evaluated at the end, on --eval-episodes fixed seeds. The random policy and the exact optimum
-(static Blob only) are the floor and the ceiling. Writes compare.md (the Markdown table, also
-printed), compare.json (every figure) and compare.png (the learning curves) to --out.
+(Blob's, static or moving, or a table's) are the floor and the ceiling. Writes compare.md (the
+Markdown table, also printed), compare.json (every figure) and compare.png (the learning curves)
+to --out.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ A run (`agents.training.train`) shows a progress bar, logs to TensorBoard in a n
 `<logdir>/<agent>-<env>-<time>`, keeps the weights that do best on validation episodes of their
 own seeds, checkpoints the whole training state every `--checkpoint-interval` env steps, saves
 the agent (`agents.load_agent(path)` loads it back), evaluates it greedily on seeded episodes,
-prints the mean return, the success rate and the ratio to the exact optimum (static Blob), and
+prints the mean return, the success rate and the ratio to the exact optimum (Blob), and
 writes `results.json`. `--resume RUN_DIR` continues a run from its newest checkpoint. Ctrl+C or
 SIGTERM saves a checkpoint and the agent, then exits 130 or 143.
 

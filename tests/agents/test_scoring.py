@@ -114,3 +114,16 @@ def test_static_blob_keeps_its_own_optimum():
     assert summary["ratio_to_optimum"] == pytest.approx(summary["mean_return"] / optimum)
     assert "gap_to_optimum" not in summary and summary["success_rate"] == 0.0
     assert summary["episodes_cut"] == 4  # standing still never ends an episode
+
+
+def test_moving_blob_games_are_measured_against_their_exact_expected_optimum():
+    from blobenv import moving_solver
+
+    seeds = evaluation_seeds(50)
+    optimum = blob_optimum("BlobMoving-v0", {"size": 5}, seeds)
+    np.testing.assert_array_equal(optimum, moving_solver.optimal_returns(seeds, 5, True, True))
+    food_only = blob_optimum("Blob-v0", {"size": 5, "moving_food": True}, seeds)
+    assert not np.array_equal(food_only, optimum)
+    summary = evaluate_agent(Constant(8), "BlobMoving-v0", seeds, {"size": 5})  # stays
+    assert summary["optimal_mean_return"] == pytest.approx(optimum.mean())
+    assert summary["ratio_to_optimum"] == summary["mean_return"] / optimum.mean()

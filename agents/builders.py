@@ -262,10 +262,23 @@ def build_ppo(
         max_grad_norm=config.max_grad_norm, normalize_obs=config.normalize_obs,
         normalize_reward=config.normalize_reward,
     )  # fmt: skip
-    agent.compile(keras.optimizers.Adam(float(config.lr)))
+    lr = float(config.lr)
+    if config.anneal_lr:
+        lr = keras.optimizers.schedules.PolynomialDecay(lr, ppo_gradient_steps(config), 0.0)
+    agent.compile(keras.optimizers.Adam(lr))
     if seed is not None:
         agent.seed(seed)
     return agent
+
+
+def ppo_gradient_steps(config: PPOConfig) -> int:
+    """About the minibatch updates of a PPO run of `config.steps` env steps.
+
+    About: a NEXT_STEP vector env's autoreset rows, which are no transitions, are counted.
+    """
+    rows = config.n_steps * config.num_envs
+    rollouts = math.ceil(config.steps / rows)  # fit's last rollout may pass the budget
+    return rollouts * config.n_epochs * math.ceil(rows / config.batch_size)
 
 
 #: The builder of each agent's config, by agent name.

@@ -234,6 +234,11 @@ class PPOConfig:
     steps: int = option(100_000, "env steps to train")
     hidden_units: int = option(64, "width of the two tanh hidden layers of policy and value")
     lr: float = option(1e-3, "Adam's learning rate")
+    anneal_lr: bool = option(
+        False,
+        "anneal the learning rate linearly from --lr to 0 over the --steps budget's gradient "
+        "steps (CleanRL's anneal_lr, the RL Zoo's lin_ schedules)",
+    )
     n_steps: int = option(32, "env steps per sub-env in each rollout")
     batch_size: int = option(256, "rows per minibatch")
     n_epochs: int = option(20, "passes over each rollout")

@@ -209,3 +209,18 @@ def test_bad_arguments_get_clear_errors():
     wider = make_agent(lambda: ContextBandit(contexts=4))
     with pytest.raises(ValueError, match=r"acts in Discrete\(4\), the env's actions are Discrete"):
         wider.fit(ContextBandit(), nb_steps=10, verbose=0)
+
+
+def test_anneal_lr_decays_the_rate_linearly_to_zero_over_the_budget():
+    from agents import presets
+    from agents.builders import ppo_gradient_steps
+
+    config = presets.config("ppo", "CartPole-v1", steps=1024, n_epochs=2, anneal_lr=True)
+    env = presets.make_env("ppo", "CartPole-v1", config)
+    agent = presets.build("ppo", env, config, seed=0)
+    assert float(agent.optimizer.learning_rate) == pytest.approx(config.lr)
+    agent.fit(env, nb_steps=config.steps // 2, verbose=0, seed=0)
+    assert float(agent.optimizer.learning_rate) == pytest.approx(config.lr / 2, rel=1e-5)
+    agent.fit(env, nb_steps=config.steps // 2, verbose=0, resume=True)
+    assert int(agent.optimizer.iterations) == ppo_gradient_steps(config) == 4 * 2
+    assert float(agent.optimizer.learning_rate) == 0.0

@@ -364,7 +364,15 @@ class PPOAgent(Agent):
     # --- weights and state -------------------------------------------------------------------
 
     def _parts(self) -> list[Any]:
+        """The layers whose weights are the agent's, the statistics' brought up to date."""
+        if self.statistics is not None:
+            self.statistics.store()
         return [self.model] + [p for p in (self.log_std, self.statistics) if p is not None]
+
+    def _weights_set(self) -> None:
+        """Reads the statistics back after their weights were set."""
+        if self.statistics is not None:
+            self.statistics.restore()
 
     def get_weights(self) -> list[np.ndarray]:
         """The model's weights, then the log-std (Box actions), then the running statistics."""
@@ -377,6 +385,7 @@ class PPOAgent(Agent):
             count = len(part.weights)
             part.set_weights(weights[:count])
             weights = weights[count:]
+        self._weights_set()
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the weights (as `get_weights`'s) to one `.weights.h5` file, atomically."""
@@ -390,6 +399,7 @@ class PPOAgent(Agent):
             ValueError: If the file is corrupt or holds other networks' weights.
         """
         weights_file.load_weights(self._parts(), filepath)
+        self._weights_set()
 
     def get_state(
         self, include_memory: bool = False
@@ -421,6 +431,7 @@ class PPOAgent(Agent):
         keras_state.check_variable_arrays(groups, arrays)
         super().set_state(values, arrays)
         keras_state.assign_variable_arrays(groups, arrays)
+        self._weights_set()
         self._clear_rollout()
         self._discounted_returns = np.zeros(0)
 
@@ -429,6 +440,7 @@ class PPOAgent(Agent):
         if self.log_std is not None:
             groups["log_std"] = [self.log_std.value]
         if self.statistics is not None:
+            self.statistics.store()
             groups["statistics"] = list(self.statistics.weights)
         groups["optimizer"] = list(self.optimizer.variables)
         return groups

@@ -157,3 +157,22 @@ def test_agents_without_mask_support_ignore_masks():
     env = MaskedCorridor()
     agent.fit(env, nb_steps=200, verbose=0, seed=0)
     assert env.illegal_actions > 0
+
+
+@pytest.mark.parametrize("mode", ["NEXT_STEP", "SAME_STEP"])
+@pytest.mark.parametrize("env_class", CONVENTIONS, ids=["info", "method"])
+def test_a_vector_envs_final_masks_and_reset_masks_are_told_apart(mode, env_class):
+    autoreset = getattr(gymnasium.vector.AutoresetMode, mode)
+    env = gymnasium.vector.SyncVectorEnv([env_class] * 2, autoreset_mode=autoreset)
+    driver = EnvDriver(env, read_masks=True)
+    driver.reset(seed=0)
+    for action in (1, 1, 2):
+        driver.step(np.full(2, action))
+    batch = driver.step(np.full(2, 1))  # into the goal, cell 5: terminated
+    assert batch.terminated.all()
+    final = MaskedCorridor().legal_in(5)
+    if mode == "SAME_STEP" and env_class is MethodMaskedCorridor:
+        final = np.ones(4, dtype=bool)  # the method only knows the reset state: all legal
+    np.testing.assert_array_equal(batch.next_masks, [final, final])
+    if mode == "SAME_STEP":
+        np.testing.assert_array_equal(driver.masks, [MaskedCorridor().legal_in(0)] * 2)

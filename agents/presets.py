@@ -225,9 +225,9 @@ PRESETS: dict[tuple[str, str], Preset] = {
         ),  # fmt: skip
         "CleanRL's continuous-action defaults (one env, 2,048-step rollouts, batch 64, 10 "
         "epochs, lr 3e-4, both normalizations): greedy >= -200 first at 80,000 env steps for "
-        "seeds 0, 1, 2 (-170.5, -183.8, -179.1), above -200 at every evaluation after, which "
-        "ran to 80,000, 120,000 and 100,000 steps; the RL Zoo's row without gSDE (4 envs, "
-        "gamma 0.9, lr 1e-3) peaked at -233 on seed 0 and ended at -342 at 200,000",
+        "seeds 0, 1, 2 and at every evaluation after, the validated best -153.8, -163.7, "
+        "-156.9 at 200,000 (scripts/bench_suite.py; README, Performance); the RL Zoo's row "
+        "without gSDE (4 envs, gamma 0.9, lr 1e-3) peaked at -233 on seed 0 and ended at -342",
     ),
     ("td3", GENERIC): _GENERIC_TD3,
     ("td3", "Pendulum-v1"): Preset(

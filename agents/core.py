@@ -454,13 +454,15 @@ class Agent:
                 # The rows this step makes transitions: they, and only they, get on_step_end.
                 for k in range(int(driver.next_valid.sum())):
                     hooks.call("on_step_begin", global_step + k, {})
-            masks = driver.masks
+            masks, acting = driver.masks, driver.next_valid
             if masks is None:
                 actions = self.forward(driver.obs)
             else:
+                # A row that only resets (a final state's, which may allow nothing) allows all.
+                masks = np.where(acting[:, None], masks, True)
                 actions = self.forward(driver.obs, masks)
                 start = int(driver.action_space.start)
-                action_masks.require_legal(actions, masks, driver.next_valid, start)
+                action_masks.require_legal(actions, masks, acting, start)
             if action_hooks:
                 hooks.call("on_action_begin", actions, {})
             batch = driver.step(actions).valid_rows()

@@ -56,9 +56,9 @@ class EnvDriver:
 
     With `read_masks`, a Discrete env's action masks (`env.action_masks()` or
     `info["action_mask"]`, see `agents.action_masks`) are read and checked after every reset
-    and step: `masks` holds those of `obs`,
-    and each transition's `next_masks` those of its next_obs (all True where the env does not
-    tell: a SAME_STEP vector env's final states through `action_masks()`).
+    and step: `masks` holds those of `obs`, and each transition's `next_masks` those of its
+    next_obs (all True where the env does not tell: a SAME_STEP vector env's final states
+    through `action_masks()`).
 
     Args:
         env: The environment to drive.

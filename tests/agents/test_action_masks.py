@@ -185,3 +185,16 @@ def test_a_vector_envs_final_masks_and_reset_masks_are_told_apart(mode, env_clas
     np.testing.assert_array_equal(batch.next_masks, [final, final])
     if mode == "SAME_STEP":
         np.testing.assert_array_equal(driver.masks, [MaskedCorridor().legal_in(0)] * 2)
+
+
+def test_a_final_state_that_allows_no_action_does_not_stop_a_vector_run():
+    # A NEXT_STEP vector env's row that only resets is acted in with the final state's mask,
+    # which may allow nothing (a game over): the agent must not be given it.
+    class NothingAtTheGoal(MaskedCorridor):
+        def legal_in(self, cell: int) -> np.ndarray:
+            return np.zeros(4, bool) if cell == self.LENGTH - 1 else super().legal_in(cell)
+
+    env = gymnasium.vector.SyncVectorEnv([NothingAtTheGoal] * 2)
+    agent = dqn()
+    agent.fit(env, nb_steps=300, verbose=0, seed=0)
+    assert agent.episode > 0

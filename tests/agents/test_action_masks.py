@@ -62,7 +62,7 @@ def test_agents_solve_a_masked_env_without_an_illegal_action(make_agent, vector,
     # conventions on both kinds of env (the driver's reading of each is tested below).
     env = gymnasium.vector.SyncVectorEnv([env_class] * 4) if vector else env_class()
     agent = make_agent()
-    agent.fit(env, nb_steps=3000, verbose=0, seed=0)
+    agent.fit(env, nb_steps=2000, verbose=0, seed=0)
     test_env = env_class()
     history = agent.test(test_env, nb_episodes=3, verbose=0)
     assert history.history["episode_reward"] == [1.0] * 3  # right, right, jump, right

@@ -349,15 +349,11 @@ class DDPGAgent(Agent):
 
     def get_weights(self) -> list[np.ndarray]:
         """The actor's weights, then each critic's."""
-        return [w for model in self._models() for w in model.get_weights()]
+        return weights_file.get_weights(self._models())
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Sets the weights from `get_weights()`'s output, and the targets' once compiled."""
-        weights = list(weights)
-        for model in self._models():
-            count = len(model.weights)
-            model.set_weights(weights[:count])
-            weights = weights[count:]
+        weights_file.set_weights(self._models(), weights)
         if self.target_actor is not None:
             self.update_target_models()
 

@@ -285,10 +285,8 @@ class DQNAgent(Agent):
         """
         self.require_compiled()
         values, arrays = super().get_state(include_memory)
-        values["network"] = keras_state.network_description(self.model)
-        values["optimizer"] = keras_state.optimizer_description(self.optimizer)
-        arrays.update(keras_state.variable_arrays(self._state_variables()))
-        return values, arrays
+        own = keras_state.model_state(self.model, self.optimizer, self._state_variables())
+        return {**values, **own[0]}, {**arrays, **own[1]}
 
     def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """`Agent.set_state` plus the variables; the agent must be compiled like the saved one.
@@ -299,10 +297,8 @@ class DQNAgent(Agent):
         """
         self.require_compiled()
         agent_state.require(values, ("network", "optimizer"), f"a {type(self).__name__}")
-        keras_state.check_network(values["network"], self.model)
-        keras_state.check_optimizer(values["optimizer"], self.optimizer)
         groups = self._state_variables()
-        keras_state.check_variable_arrays(groups, arrays)
+        keras_state.check_model_state(values, arrays, self.model, self.optimizer, groups)
         super().set_state(values, arrays)
         keras_state.assign_variable_arrays(groups, arrays)
 

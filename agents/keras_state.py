@@ -1,6 +1,6 @@
 """Keras networks' and optimizers' variables as agent state, and checks that a state fits.
 
-For any agent built from Keras models (DQN today; DDPG, NAF, PPO next): the variables of named
+For any agent built from Keras models (DQN, SARSA, DDPG, NAF, PPO): the variables of named
 groups (e.g. "online", "target", "optimizer") become arrays `<group>_<index>`, and descriptions
 of the networks and optimizers, saved beside them, make a mismatch a clear error rather than a
 shape error deep in an assignment. Nothing here imports Keras: it works on the objects given.
@@ -108,6 +108,31 @@ def check_optimizer(saved: Any, optimizer: Any) -> None:
         f"{len(saved['variables'])} variables; this agent's {own['class_name']} has "
         f"{len(own['variables'])}: compile the agent with the state's optimizer"
     )
+
+
+def model_state(
+    model: Any, optimizer: Any, groups: dict[str, list[Any]]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A one-network agent's part of its state (its values, its arrays).
+
+    The values are the `network` and `optimizer` descriptions, the arrays the variables of
+    `groups` (see `variable_arrays`).
+    """
+    network, optimizer = network_description(model), optimizer_description(optimizer)
+    return {"network": network, "optimizer": optimizer}, variable_arrays(groups)
+
+
+def check_model_state(
+    values: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    model: Any,
+    optimizer: Any,
+    groups: dict[str, list[Any]],
+) -> None:
+    """Raises ValueError unless a `model_state` fits `model`, `optimizer` and `groups`."""
+    check_network(values["network"], model)
+    check_optimizer(values["optimizer"], optimizer)
+    check_variable_arrays(groups, arrays)
 
 
 def _summary(network: dict[str, Any]) -> str:

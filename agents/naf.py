@@ -264,7 +264,7 @@ class NAFAgent(Agent):
 
     def get_weights(self) -> list[np.ndarray]:
         """The online networks' weights: V's, then L's, then mu's."""
-        return [w for model in self.models.values() for w in model.get_weights()]
+        return weights_file.get_weights(list(self.models.values()))
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Sets the online networks' weights from `get_weights()`'s output (and V's target).

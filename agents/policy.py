@@ -56,7 +56,8 @@ class GreedyQPolicy(Policy):
         self, q_values: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None
     ) -> np.ndarray:
         """Returns the (legal) argmax action of each row (`rng` is unused)."""
-        return _greedy(_check_q_values(q_values), masks)
+        q_values = _check_q_values(q_values)
+        return _greedy(q_values, None if masks is None else _check_masks(masks, q_values.shape))
 
 
 class EpsGreedyQPolicy(Policy):
@@ -293,7 +294,7 @@ def _check_masks(masks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _greedy(q_values: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
-    """The first argmax of each row, over the legal actions only when `masks` is given."""
+    """The first argmax of each row, over the legal actions only when (checked) `masks` is given."""
     if masks is None:
         return q_values.argmax(axis=1)
-    return np.where(_check_masks(masks, q_values.shape), q_values, -np.inf).argmax(axis=1)
+    return np.where(masks, q_values, -np.inf).argmax(axis=1)

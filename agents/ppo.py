@@ -231,6 +231,7 @@ class PPOAgent(Agent):
         data = self._rollout_arrays()
         self._clear_rollout()
         order = np.arange(len(data["values"]))
+        masks = data.get("masks")
         totals = dict.fromkeys(METRICS, 0.0)
         count = 0
         for _ in range(self.n_epochs):
@@ -240,7 +241,6 @@ class PPOAgent(Agent):
                 advantages = data["advantages"][rows]
                 if len(rows) > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + EPSILON)
-                masks = data.get("masks")
                 terms = self._train_fn(
                     data["obs"][rows], data["actions"][rows], data["log_probs"][rows],
                     advantages.astype(np.float32), data["returns"][rows].astype(np.float32),
@@ -376,15 +376,11 @@ class PPOAgent(Agent):
 
     def get_weights(self) -> list[np.ndarray]:
         """The model's weights, then the log-std (Box actions), then the running statistics."""
-        return [w for part in self._parts() for w in part.get_weights()]
+        return weights_file.get_weights(self._parts())
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Sets the weights from `get_weights()`'s output."""
-        weights = list(weights)
-        for part in self._parts():
-            count = len(part.weights)
-            part.set_weights(weights[:count])
-            weights = weights[count:]
+        weights_file.set_weights(self._parts(), weights)
         self._weights_set()
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
@@ -411,10 +407,8 @@ class PPOAgent(Agent):
         """
         self.require_compiled()
         values, arrays = super().get_state(include_memory)
-        values["network"] = keras_state.network_description(self.model)
-        values["optimizer"] = keras_state.optimizer_description(self.optimizer)
-        arrays.update(keras_state.variable_arrays(self._state_variables()))
-        return values, arrays
+        own = keras_state.model_state(self.model, self.optimizer, self._state_variables())
+        return {**values, **own[0]}, {**arrays, **own[1]}
 
     def set_state(self, values: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """`Agent.set_state` plus the variables; drops the rollout in progress.
@@ -425,10 +419,8 @@ class PPOAgent(Agent):
         """
         self.require_compiled()
         agent_state.require(values, ("network", "optimizer"), "a PPOAgent")
-        keras_state.check_network(values["network"], self.model)
-        keras_state.check_optimizer(values["optimizer"], self.optimizer)
         groups = self._state_variables()
-        keras_state.check_variable_arrays(groups, arrays)
+        keras_state.check_model_state(values, arrays, self.model, self.optimizer, groups)
         super().set_state(values, arrays)
         keras_state.assign_variable_arrays(groups, arrays)
         self._weights_set()

@@ -2,7 +2,8 @@
 
 An agent with one network writes it as Keras' own `model.save_weights` does (so the file loads
 into that model directly); one with several (DDPG's actor and critic, NAF's three) writes them
-together, as the parts of one Keras object, in the order given.
+together, as the parts of one Keras object, in the order given. `get_weights`/`set_weights` are
+the same parts' weights as one list, for an agent's own `get_weights`/`set_weights`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 import h5py
 import keras
+import numpy as np
 
 from agents.atomic import atomic_path
 
@@ -42,6 +44,20 @@ def save_weights(models: Sequence[keras.Model], filepath: str, overwrite: bool =
         raise FileExistsError(f"{filepath} exists and overwrite=False")
     with atomic_path(filepath) as temp:
         _holder(models).save_weights(str(temp), overwrite=True)
+
+
+def get_weights(layers: Sequence[keras.Layer]) -> list[np.ndarray]:
+    """The weights of `layers`, one layer's after the other's."""
+    return [weight for layer in layers for weight in layer.get_weights()]
+
+
+def set_weights(layers: Sequence[keras.Layer], weights: Sequence[np.ndarray]) -> None:
+    """Sets the weights of `layers` from a `get_weights(layers)` list, layer by layer."""
+    weights = list(weights)
+    for layer in layers:
+        count = len(layer.weights)
+        layer.set_weights(weights[:count])
+        weights = weights[count:]
 
 
 def load_weights(models: Sequence[keras.Model], filepath: str) -> None:

@@ -11,7 +11,7 @@ from agents.ddpg import DDPGAgent
 from agents.memory import SequentialMemory
 from agents.random import GaussianWhiteNoiseProcess, OrnsteinUhlenbeckProcess
 from agents.td3 import TD3Agent
-from tests.agents.toy_envs import Corridor, Reach
+from tests.agents.toy_envs import Corridor, Reach, greedy_gap
 
 GAMMA = 0.9
 
@@ -35,17 +35,6 @@ def make_agent(cls=DDPGAgent, seed=0, process="gaussian", units=(64, 64), **kwar
     agent.compile([keras.optimizers.Adam(1e-3), keras.optimizers.Adam(2e-3)])
     agent.seed(seed)
     return agent
-
-
-def greedy_gap(agent) -> float:
-    """Mean optimal return minus the greedy policy's, over 21 starts of Reach."""
-    env, starts = Reach(), np.linspace(-1, 1, 21)
-    agent.training = False
-    position, total = starts.astype(np.float32)[:, None], np.zeros(len(starts))
-    for _ in range(env.horizon):
-        position = np.clip(position + 0.5 * np.clip(agent.forward(position), -1, 1), -1, 1)
-        total -= np.abs(position[:, 0] - env.target)
-    return float(np.mean([env.optimal_return(start) for start in starts]) - total.mean())
 
 
 @pytest.mark.parametrize("cls", [DDPGAgent, TD3Agent])

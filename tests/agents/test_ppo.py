@@ -9,7 +9,7 @@ from agents import load_agent
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.networks import actor_critic
 from agents.ppo import PPOAgent, gae, ppo_loss_terms
-from tests.agents.toy_envs import ContextBandit, Corridor, Reach
+from tests.agents.toy_envs import ContextBandit, Corridor, Reach, greedy_gap
 
 GAMMA = 0.9
 
@@ -96,17 +96,6 @@ def test_rollout_rows_follow_each_sub_env_of_a_vector_env_through_its_autoresets
         )  # fmt: skip
         np.testing.assert_allclose(data["advantages"][rows], expected, rtol=1e-5, atol=1e-6)
     assert data["done"].sum() > 4 and len(data["env_ids"]) < 2 * len(agent._rollout)
-
-
-def greedy_gap(agent) -> float:
-    """Mean optimal return minus the greedy policy's, over 21 starts of Reach."""
-    env, starts = Reach(), np.linspace(-1, 1, 21)
-    agent.training = False
-    position, total = starts.astype(np.float32)[:, None], np.zeros(len(starts))
-    for _ in range(env.horizon):
-        position = np.clip(position + 0.5 * np.clip(agent.forward(position), -1, 1), -1, 1)
-        total -= np.abs(position[:, 0] - env.target)
-    return float(np.mean([env.optimal_return(start) for start in starts]) - total.mean())
 
 
 def test_learns_a_continuous_env_with_normalized_rewards_and_observations():

@@ -134,6 +134,17 @@ class Reach(gymnasium.Env):
         return total
 
 
+def greedy_gap(agent) -> float:
+    """Mean optimal return minus `agent`'s greedy return, over 21 starts of Reach."""
+    env, starts = Reach(), np.linspace(-1, 1, 21)
+    agent.training = False
+    position, total = starts.astype(np.float32)[:, None], np.zeros(len(starts))
+    for _ in range(env.horizon):
+        position = np.clip(position + 0.5 * np.clip(agent.forward(position), -1, 1), -1, 1)
+        total -= np.abs(position[:, 0] - env.target)
+    return float(np.mean([env.optimal_return(start) for start in starts]) - total.mean())
+
+
 class MaskedCorridor(gymnasium.Env):
     """A corridor whose legal moves depend on the cell, with a tempting illegal action.
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from agents.configs import (
+    JIT_COMPILE,
     CEMConfig,
     DDPGConfig,
     DQNConfig,
@@ -65,7 +66,8 @@ def build_dqn(
         delta_clip=config.delta_clip,
     )
     clip = {} if math.isinf(config.grad_clip) else {"global_clipnorm": float(config.grad_clip)}
-    agent.compile(keras.optimizers.Adam(float(config.lr), **clip))
+    optimizer = keras.optimizers.Adam(float(config.lr), **clip)
+    agent.compile(optimizer, jit_compile=JIT_COMPILE[config.jit_compile])
     if seed is not None:
         agent.seed(seed)
     return agent

@@ -18,6 +18,8 @@ from agents.options import option
 
 #: The names `agents.networks.build` takes (listed here too, so that configs need no Keras).
 NETWORKS = ("auto", "blob_cnn", "tutorial_cnn", "mlp")
+#: `DQNConfig.jit_compile`'s values, for `keras.Model.compile`'s True, False and "auto".
+JIT_COMPILE = {"on": True, "off": False, "auto": "auto"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class DQNConfig:
         30,
         "training episodes are truncated (so they bootstrap) after this many steps, for more "
         "start states per env step; 0 keeps the env's own limit (evaluation always does)",
+    )
+    jit_compile: str = option(
+        "auto",
+        "compile the act and train steps with XLA: on, off, or auto (on unless the network has "
+        "convolutions, which XLA runs slower on CPU)",
+        choices=JIT_COMPILE,
     )
 
 

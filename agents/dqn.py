@@ -20,13 +20,15 @@ from agents.memory import memory_from_config
 from agents.model_checks import check_action_model, check_discrete_env, check_replay_memory
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
+from agents.xla import use_xla
 
 
 class DQNAgent(Agent):
     """Deep Q-learning in the keras-rl style, compiled with `tf.function`.
 
-    Acting is one compiled forward pass per batched env step; learning is one compiled training
-    step per update (`train_interval` env steps per update). The TD target is
+    Acting is one compiled forward pass per batched env step; learning runs every update due
+    at a batched env step (`train_interval` env steps per update) in one compiled call, with
+    XLA unless `compile(jit_compile=...)` says otherwise. The TD target is
     `reward + discount * Q_target(next_obs, a*)`, where the memory's `discounts` hold gamma**k
     (0 after a terminal state, so truncated transitions bootstrap) and a* is the target's argmax
     (or the online network's, with double DQN).
@@ -126,28 +128,41 @@ class DQNAgent(Agent):
         self.reward_scale = reward_scale
         self.reward_clip = reward_clip
         self.optimizer: keras.optimizers.Optimizer | None = None
+        self.jit_compile: Any = "auto"
         self.target_model: keras.Model | None = None
         self._metric_fns: list[tuple[str, Any]] = []
+        self._padded_count = 1
 
     @property
     def metrics_names(self) -> list[str]:
         """loss, mean_q, then the metrics given to `compile`."""
         return ["loss", "mean_q", *(name for name, _ in self._metric_fns)]
 
-    def compile(self, optimizer: Any = "adam", metrics: list[Any] | None = None) -> None:
+    def compile(
+        self, optimizer: Any = "adam", metrics: list[Any] | None = None, jit_compile: Any = "auto"
+    ) -> None:
         """Creates the target network and the compiled act and train steps.
 
         Args:
             optimizer: A Keras optimizer or its name.
             metrics: Keras metric names or functions, computed on (TD target, Q of the action).
+            jit_compile: Compile both steps with XLA: True, False or "auto" (XLA unless the
+                model has convolutions, see `agents.xla`), as in `keras.Model.compile`.
+
+        Raises:
+            ValueError: If `jit_compile` is none of True, False, "auto".
         """
+        xla = use_xla(jit_compile, [self.model])
+        self.jit_compile = jit_compile
         self.optimizer = keras.optimizers.get(optimizer)
         self._metric_fns = metric_functions(metrics)
         self.target_model = keras.models.clone_model(self.model)
         self.target_model.set_weights(self.model.get_weights())
         self.optimizer.build(self.model.trainable_variables)
-        self._q_fn = tf.function(self._q_values, reduce_retracing=True)
-        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True)
+        self._q_fn = tf.function(self._q_values, reduce_retracing=True, jit_compile=xla)
+        self._train_many_fn = tf.function(
+            self._train_steps, reduce_retracing=True, jit_compile=xla
+        )
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:
@@ -178,39 +193,61 @@ class DQNAgent(Agent):
             target.assign(online)
 
     def _update(self, step: int, count: int) -> dict[str, float]:
-        """Runs `count` updates in one compiled call; returns their mean metrics."""
-        stacked = replay.sample_stacked(self, step, count)
-        obs, actions, rewards, next_obs, discounts, weights, indices, next_masks = stacked
+        """Runs `count` updates in one compiled call; returns their mean metrics.
+
+        The stacked batches are padded with zeros to the largest power of two run so far, of
+        which the call runs the first `count`: a vector env's step yields a varying number of
+        transitions (rows that only reset yield none), and XLA compiles once per shape.
+        """
+        batches = replay.sample_stacked(self, step, count)
+        self._padded_count = max(self._padded_count, 1 << (count - 1).bit_length())
+        padded = self._padded_count
+        obs, actions, rewards, next_obs, discounts, weights, _, next_masks = (
+            None if array is None else _pad(array, padded) for array in batches
+        )
         losses, mean_qs, td_errors, extras = self._train_many_fn(
-            obs, actions, rewards, next_obs, discounts, weights, next_masks
+            obs, actions, rewards, next_obs, discounts, weights, next_masks, np.int32(count)
         )
         if hasattr(self.memory, "update_priorities"):
             # Priorities of a fused group are refreshed together, after its last update.
-            self.memory.update_priorities(indices.ravel(), td_errors.numpy().ravel())
-        metrics = {"loss": float(np.mean(losses)), "mean_q": float(np.mean(mean_qs))}
-        for (name, _), values in zip(self._metric_fns, np.asarray(extras).T, strict=True):
+            td_errors = td_errors.numpy()[:count]
+            self.memory.update_priorities(batches.indices.ravel(), td_errors.ravel())
+        metrics = {
+            "loss": float(np.mean(losses.numpy()[:count])),
+            "mean_q": float(np.mean(mean_qs.numpy()[:count])),
+        }
+        for (name, _), values in zip(self._metric_fns, extras.numpy()[:count].T, strict=True):
             metrics[name] = float(values.mean())
         return metrics
 
     def _train_steps(
         self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
-        next_masks: Any = None,
+        next_masks: Any, count: Any,
     ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
-        """Runs one update per leading index of the stacked batches (one Python call for all)."""
-        count = tf.shape(obs)[0]
-        losses = tf.TensorArray(tf.float32, size=count)
-        mean_qs = tf.TensorArray(tf.float32, size=count)
-        td_errors = tf.TensorArray(tf.float32, size=count)
-        extras = tf.TensorArray(tf.float32, size=count)
-        for k in tf.range(count):
-            loss, mean_q, td, extra = self._train_step(
-                obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k],
-                None if next_masks is None else next_masks[k],
-            )  # fmt: skip
-            losses = losses.write(k, loss)
-            mean_qs = mean_qs.write(k, mean_q)
-            td_errors = td_errors.write(k, td)
-            extras = extras.write(k, tf.stack(extra) if extra else tf.zeros(0))
+        """Runs an update for each of the first `count` batches stacked on the leading axis.
+
+        Returns each field for every stacked batch; those past `count` are zeros.
+        """
+        size = tf.shape(obs)[0]
+        losses = tf.TensorArray(tf.float32, size=size)
+        mean_qs = tf.TensorArray(tf.float32, size=size)
+        td_errors = tf.TensorArray(tf.float32, size=size, element_shape=weights.shape[1:])
+        extras = tf.TensorArray(tf.float32, size=size, element_shape=[len(self._metric_fns)])
+        for k in tf.range(size):
+            if k < count:
+                loss, mean_q, td, extra = self._train_step(
+                    obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k],
+                    None if next_masks is None else next_masks[k],
+                )  # fmt: skip
+                losses = losses.write(k, loss)
+                mean_qs = mean_qs.write(k, mean_q)
+                td_errors = td_errors.write(k, td)
+                extras = extras.write(k, tf.stack(extra) if extra else tf.zeros(0))
+            else:
+                losses = losses.write(k, 0.0)
+                mean_qs = mean_qs.write(k, 0.0)
+                td_errors = td_errors.write(k, tf.zeros_like(weights[k], tf.float32))
+                extras = extras.write(k, tf.zeros(len(self._metric_fns)))
         return losses.stack(), mean_qs.stack(), td_errors.stack(), extras.stack()
 
     def _q_values(self, obs: Any) -> Any:
@@ -329,6 +366,7 @@ class DQNAgent(Agent):
             "reward_scale": self.reward_scale,
             "reward_clip": None if math.isinf(self.reward_clip) else self.reward_clip,
             "optimizer": keras.optimizers.serialize(self.optimizer) if self.optimizer else None,
+            "jit_compile": self.jit_compile,
         }
 
     @classmethod
@@ -339,6 +377,7 @@ class DQNAgent(Agent):
         optimizer = config.pop("optimizer")
         delta_clip = config.pop("delta_clip")
         reward_clip = config.pop("reward_clip", None)
+        jit_compile = config.pop("jit_compile", "auto")
         agent = cls(
             model=model,
             memory=memory_from_config(config.pop("memory")),
@@ -348,8 +387,17 @@ class DQNAgent(Agent):
             reward_clip=math.inf if reward_clip is None else reward_clip,
             **config,
         )
-        agent.compile(keras.optimizers.deserialize(optimizer) if optimizer else "adam")
+        optimizer = keras.optimizers.deserialize(optimizer) if optimizer else "adam"
+        agent.compile(optimizer, jit_compile=jit_compile)
         return agent
+
+
+def _pad(array: np.ndarray, size: int) -> np.ndarray:
+    """`array` with zeros appended along its first axis up to `size` rows."""
+    if len(array) == size:
+        return array
+    padding = np.zeros((size - len(array), *array.shape[1:]), array.dtype)
+    return np.concatenate([array, padding])
 
 
 def _check_policies(policy: Any, test_policy: Any) -> None:

@@ -146,21 +146,51 @@ class SequentialMemory:
             self._write(*transitions)
 
     def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
-        """Draws `batch_size` transitions uniformly, with replacement.
+        """Draws `batch_size` transitions (uniformly here, with replacement).
 
         Args:
             batch_size: At least 1 and at most `len(self)`.
             rng: The generator to draw from; the memory's own unseeded one if None.
 
         Returns:
-            A Batch with weights of 1.
+            A Batch (weights of 1 here).
 
         Raises:
             ValueError: If the memory is empty or holds fewer than `batch_size` transitions.
         """
+        batches = self.sample_batches(batch_size, 1, rng)
+        return Batch(*(None if array is None else array[0] for array in batches))
+
+    def sample_batches(
+        self, batch_size: int, count: int, rng: np.random.Generator | None = None
+    ) -> Batch:
+        """Draws `count` batches at once, as `count` calls of `sample` would (same draws).
+
+        One draw and one gather for all, for agents that run several updates in one call.
+
+        Args:
+            batch_size: At least 1 and at most `len(self)`.
+            count: Batches, at least 1.
+            rng: The generator to draw from; the memory's own unseeded one if None.
+
+        Returns:
+            A Batch whose arrays have two leading axes, (count, batch_size, ...).
+
+        Raises:
+            ValueError: If the memory is empty or holds fewer than `batch_size` transitions, or
+                `count` is below 1.
+        """
         self._check_batch_size(batch_size)
-        indices = (self._rng if rng is None else rng).integers(0, self._size, batch_size)
-        return self._gather(indices, np.ones(batch_size, dtype=np.float32))
+        _check_int("count", count, 1)
+        indices, weights = self._draw(batch_size, count, self._rng if rng is None else rng)
+        return self._gather(indices, weights)
+
+    def _draw(
+        self, batch_size: int, count: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(count, batch_size) ring indices drawn uniformly, and their weights (ones)."""
+        indices = rng.integers(0, self._size, (count, batch_size))
+        return indices, np.ones((count, batch_size), dtype=np.float32)
 
     def get_config(self) -> dict[str, Any]:
         """Returns a JSON-able `{"class_name": ..., "config": {...}}` for `memory_from_config`."""
@@ -388,27 +418,17 @@ class PrioritizedMemory(SequentialMemory):
         """Returns beta at `self.step`."""
         return self.beta(self.step) if isinstance(self.beta, LinearSchedule) else self.beta
 
-    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
-        """Draws `batch_size` transitions in proportion to their priority (stratified).
-
-        Args:
-            batch_size: At least 1 and at most `len(self)`.
-            rng: The generator to draw from; the memory's own unseeded one if None.
-
-        Returns:
-            A Batch whose `weights` are the normalised importance-sampling weights.
-
-        Raises:
-            ValueError: If the memory is empty or holds fewer than `batch_size` transitions.
-        """
-        self._check_batch_size(batch_size)
-        rng = self._rng if rng is None else rng
+    def _draw(
+        self, batch_size: int, count: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(count, batch_size) indices, each batch stratified, and their normalised weights."""
         segment = self._tree.total / batch_size
-        values = (np.arange(batch_size) + rng.random(batch_size)) * segment
-        indices, priorities = self._tree.find(values)
+        values = (np.arange(batch_size) + rng.random((count, batch_size))) * segment
+        indices, priorities = self._tree.find(values.ravel())
+        priorities = priorities.reshape(count, batch_size)
         # (N * P(i))**-beta / max_j (N * P(j))**-beta simplifies to (min_j p_j / p_i)**beta.
-        weights = (priorities.min() / priorities) ** self.current_beta()
-        return self._gather(indices, weights.astype(np.float32))
+        weights = (priorities.min(axis=1, keepdims=True) / priorities) ** self.current_beta()
+        return indices.reshape(count, batch_size), weights.astype(np.float32)
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """Sets the priorities of sampled transitions from their new TD errors.

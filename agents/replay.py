@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 
 def learn_due(
     agent: Any,
@@ -45,13 +43,11 @@ def learn_due(
     return metrics
 
 
-def sample_stacked(agent: Any, step: int, count: int) -> list[np.ndarray]:
+def sample_stacked(agent: Any, step: int, count: int) -> Any:
     """`count` batches of the agent's memory at `step`, each field stacked: (count, batch, ...).
 
-    The fields are `agents.memory.Batch`'s, in its order (`next_masks` None without masks).
+    An `agents.memory.Batch` (`next_masks` None without masks), drawn as `count` calls of
+    `memory.sample` would draw them.
     """
     agent.memory.step = step
-    batches = [agent.memory.sample(agent.batch_size, agent.rng) for _ in range(count)]
-    return [
-        None if arrays[0] is None else np.stack(arrays) for arrays in zip(*batches, strict=True)
-    ]
+    return agent.memory.sample_batches(agent.batch_size, count, agent.rng)

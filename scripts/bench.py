@@ -25,7 +25,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.atomic import write_json
-from agents.benchmarks import dqn, env, replay
+from agents.benchmarks import dqn, env, replay, update_rate
 from agents.benchmarks.measure import DEFAULT_SECONDS, Result, markdown_table
 
 BENCHMARKS: dict[str, Callable[[float], list[Result]]] = {
@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[float], list[Result]]] = {
     "default": dqn.bench_default,
     "sampling": replay.bench_sampling,
     "xla": dqn.bench_xla,
+    "updates": update_rate.bench_updates,
     # "memory" comes last: it reports the peak resident memory of everything before it.
     "memory": replay.bench_memory,
 }

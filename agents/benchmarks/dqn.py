@@ -173,7 +173,7 @@ def bench_xla(seconds: float) -> list[Result]:
     env = gym.make(ENV_ID)
     memory = replay.filled(SequentialMemory(1_000), replay.blob_transitions(1_000))
     sample = memory.sample(tutorial_loop.MINIBATCH_SIZE, np.random.default_rng(0))
-    batch = [array[None] for array in sample[:6]]
+    batch = [*(array[None] for array in sample[:6]), None, np.int32(1)]
     by_network = {
         "tutorial_cnn": tutorial_agent(env),
         config.network: presets.build("dqn", env, config, seed=0),

@@ -121,6 +121,34 @@ def train_sb3(
     }
 
 
+def dqn_learner(env_id: str, config: Any, steps: int) -> Callable[[], int]:
+    """SB3's DQN in the configuration of one of our `DQNConfig`s, for speed: rounds of `learn`.
+
+    The same MLP (`config.hidden_units` x 2 ReLU), batch, learning rate, gamma, replay size,
+    warm-up and hard target interval, `config.num_envs` envs and one gradient step per env
+    step (`train_freq=1`, `gradient_steps=-1`), as `update_rate` compares. It is built and run
+    past its warm-up here.
+
+    Returns:
+        A round of work: `learn` for `steps` more env steps, returning the env steps taken.
+    """
+    env = make_vec_env(env_id, config.num_envs, seed=0)
+    model = stable_baselines3.DQN(
+        "MlpPolicy", env, learning_rate=config.lr, buffer_size=config.memory_size,
+        learning_starts=config.warmup, batch_size=config.batch_size, gamma=config.gamma,
+        train_freq=1, gradient_steps=-1, target_update_interval=int(config.target_update),
+        policy_kwargs={"net_arch": [config.hidden_units] * 2}, seed=0, device="cpu",
+    )  # fmt: skip
+    model.learn(total_timesteps=config.warmup + 2 * steps)
+
+    def work() -> int:
+        before = model.num_timesteps
+        model.learn(total_timesteps=steps, reset_num_timesteps=False)
+        return model.num_timesteps - before
+
+    return work
+
+
 def _linear(start: float) -> Callable[[float], float]:
     """The RL Zoo's `lin_<start>` schedule: start * the progress remaining (1 to 0)."""
     return lambda progress_remaining: progress_remaining * start

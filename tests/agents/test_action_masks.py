@@ -93,7 +93,7 @@ def test_the_dqn_bootstraps_from_the_best_legal_next_action():
         cells = np.eye(6, dtype=np.float32)
         args = (cells[[1]][None], np.array([[1]]), np.zeros((1, 1), np.float32), cells[[2]][None],
                 np.full((1, 1), GAMMA, np.float32), np.ones((1, 1), np.float32))  # fmt: skip
-        return agent._train_steps(*args, *masks)[2].numpy()[0, 0]
+        return agent._train_steps(*args, *(masks or [None]), 1)[2].numpy()[0, 0]
 
     np.testing.assert_allclose(td_error(np.array([[[0, 0, 1, 0]]], bool)), GAMMA * 1 - 50, 1e-5)
     np.testing.assert_allclose(td_error(), GAMMA * 100 - 50, 1e-5)

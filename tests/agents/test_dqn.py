@@ -69,7 +69,8 @@ def test_learns_the_optimal_q_values_of_a_corridor(options):
 
 def train_once(agent, *batch) -> np.ndarray:
     """One update through the agent's compiled train step; returns its TD errors."""
-    _, _, td_errors, _ = agent._train_many_fn(*(np.stack([array]) for array in batch))
+    stacked = [np.stack([array]) for array in batch]
+    _, _, td_errors, _ = agent._train_many_fn(*stacked, None, np.int32(1))
     return td_errors.numpy()[0]
 
 
@@ -165,9 +166,11 @@ def test_fused_updates_match_one_at_a_time():
     one_by_one, fused = make_agent(), make_agent()
     for batch in batches:
         train_once(one_by_one, *batch)
-    stacked = [np.stack(arrays) for arrays in zip(*batches, strict=True)]
-    losses, _, td_errors, _ = fused._train_many_fn(*stacked)
-    assert losses.shape == (3,) and td_errors.shape == (3, 8)
+    # A fourth, padding batch is stacked but not run: only the first `count` are.
+    stacked = [np.stack(arrays) for arrays in zip(*batches, batches[0], strict=True)]
+    losses, _, td_errors, _ = fused._train_many_fn(*stacked, None, np.int32(3))
+    assert losses.shape == (4,) and td_errors.shape == (4, 8)
+    assert losses.numpy()[3] == 0 and not td_errors.numpy()[3].any()
     for a, b in zip(one_by_one.model.get_weights(), fused.model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 

@@ -153,6 +153,25 @@ def test_sample_returns_a_batch_of_the_documented_dtypes():
     np.testing.assert_array_equal(batch.next_obs, batch.obs + 1)
 
 
+@pytest.mark.parametrize("memory_class", [SequentialMemory, PrioritizedMemory])
+def test_sample_batches_draws_what_that_many_samples_would(memory_class):
+    memory = memory_class(50)
+    fill(memory, 50)
+    if memory_class is PrioritizedMemory:
+        memory.update_priorities(np.arange(50), np.random.default_rng(1).normal(size=50))
+    rng = np.random.default_rng(7)
+    one_by_one = [memory.sample(16, rng) for _ in range(3)]
+    stacked = memory.sample_batches(16, 3, np.random.default_rng(7))
+    for field, array in zip(Batch._fields, stacked, strict=True):
+        if array is None:
+            continue
+        assert array.shape[:2] == (3, 16), field
+        expected = np.stack([getattr(batch, field) for batch in one_by_one])
+        np.testing.assert_array_equal(array, expected, err_msg=field)
+    with pytest.raises(ValueError, match="count must be >= 1"):
+        memory.sample_batches(16, 0)
+
+
 def test_a_50000_transition_blob_memory_stays_uint8_and_about_30_mb():
     memory = SequentialMemory(50_000)
     frame = np.random.default_rng(0).integers(0, 256, (10, 10, 3), dtype=np.uint8)

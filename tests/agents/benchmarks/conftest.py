@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from agents import presets
-from agents.benchmarks import dqn, replay
+from agents.benchmarks import dqn, replay, update_rate
 
 
 def small_tutorial_cnn(obs_shape, nb_actions):
@@ -37,3 +37,6 @@ def tiny(monkeypatch):
         presets.config("dqn", "Blob-v0"), warmup=64, memory_size=1_000, hidden_units=16
     )
     monkeypatch.setattr(dqn, "default_config", lambda: small)
+    monkeypatch.setattr(update_rate, "blob_config", lambda: small)
+    monkeypatch.setattr(update_rate, "ROUNDS", 2)
+    monkeypatch.setattr(update_rate, "WARMUP", 64)

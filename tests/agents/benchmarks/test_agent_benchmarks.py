@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from agents import presets
-from agents.benchmarks import dqn, replay
+from agents.benchmarks import dqn, replay, update_rate
 from agents.benchmarks.measure import markdown_table
+from agents.benchmarks.suite import sb3_version
 
 BENCHMARKS = {
     "tutorial": dqn.bench_tutorial,
@@ -15,6 +16,7 @@ BENCHMARKS = {
     "sampling": replay.bench_sampling,
     "xla": dqn.bench_xla,
     "memory": replay.bench_memory,
+    "updates": update_rate.bench_updates,
 }
 
 
@@ -23,6 +25,9 @@ def expected_metrics(name: str) -> set[str]:
     config = presets.config("dqn", "Blob-v0")
     network, num_envs = config.network, config.num_envs
     ratios = {"agent / tutorial loop", "agent / tutorial loop (CPU time)"}
+    mlp = [f"MLP 256x2 CartPole-v1, {n}" for n in ("1 env", "8 envs")]
+    sb3 = sb3_version() is not None
+    peers = {f"{m}, SB3" for m in mlp} | {"ours / SB3", "ours / SB3 (CPU time)"} if sb3 else set()
     others = {f"DQNAgent.fit {network} num_envs={n}" for n in {1, 8} - {num_envs}}
     return {
         "tutorial": {"DQNAgent.fit tutorial_cnn", "tutorial loop tutorial_cnn", *ratios},
@@ -51,11 +56,26 @@ def expected_metrics(name: str) -> set[str]:
             "SequentialMemory of 2,000 Blob transitions",
             "peak resident memory of this process",
         },
+        "updates": {
+            "Blob default, XLA on",
+            "Blob default, XLA off",
+            "XLA on / off",
+            "XLA on / off (CPU time)",
+            *(f"{m}, ours" for m in mlp),
+            *peers,
+        },  # fmt: skip
     }[name]
 
 
 TARGETS = {
     ("tutorial", "agent / tutorial loop"): ">= 5",
+    ("updates", "Blob default, XLA on"): ">= 1,000",
+    ("updates", "ours / SB3"): ">= 2",
+    **{
+        ("updates", f"MLP 256x2 CartPole-v1, {n}, ours"): "no SB3"
+        for n in ("1 env", "8 envs")
+        if sb3_version() is None
+    },
     ("sampling", "PrioritizedMemory time / SequentialMemory time"): "<= 3",
 }
 

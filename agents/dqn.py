@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import weakref
 from typing import Any
 
 import keras
@@ -132,6 +133,8 @@ class DQNAgent(Agent):
         self.target_model: keras.Model | None = None
         self._metric_fns: list[tuple[str, Any]] = []
         self._padded_count = 1
+        self._driver: weakref.ref | None = None
+        self._prefetched: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def metrics_names(self) -> list[str]:
@@ -166,15 +169,22 @@ class DQNAgent(Agent):
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:
-        """Checks that the env's observations fit the model and its actions match nb_actions."""
+        """Checks that the env's observations fit the model and its actions match nb_actions.
+
+        The driver is remembered (weakly): an update reads the observations it will act on next.
+        """
         check_discrete_env(self, driver, self.model.input_shape[1:])
+        self._driver = weakref.ref(driver)
+        self._prefetched = None
 
     def forward(self, obs: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
         """Chooses an action per observation with the training or test policy.
 
         With `masks` (the env's action masks), only legal actions are chosen.
         """
-        q_values = self._q_fn(obs).numpy()
+        q_values = self._take_prefetched(obs)
+        if q_values is None:
+            q_values = self._q_fn(obs).numpy()
         if masks is None:
             return self.acting_policy().select_action(q_values, self.rng)
         return self.acting_policy().select_action(q_values, self.rng, masks)
@@ -205,9 +215,14 @@ class DQNAgent(Agent):
         obs, actions, rewards, next_obs, discounts, weights, _, next_masks = (
             None if array is None else _pad(array, padded) for array in batches
         )
-        losses, mean_qs, td_errors, extras = self._train_many_fn(
-            obs, actions, rewards, next_obs, discounts, weights, next_masks, np.int32(count)
-        )
+        driver = self._driver() if self._driver is not None else None
+        acting = None if driver is None else driver.obs
+        losses, mean_qs, td_errors, extras, q_values = self._train_many_fn(
+            obs, actions, rewards, next_obs, discounts, weights, next_masks, np.int32(count),
+            acting,
+        )  # fmt: skip
+        # The next forward most likely acts on `acting`: its Q-values came with the updates.
+        self._prefetched = None if acting is None else (acting.copy(), q_values.numpy())
         if hasattr(self.memory, "update_priorities"):
             # Priorities of a fused group are refreshed together, after its last update.
             td_errors = td_errors.numpy()[:count]
@@ -222,11 +237,13 @@ class DQNAgent(Agent):
 
     def _train_steps(
         self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
-        next_masks: Any, count: Any,
-    ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
+        next_masks: Any, count: Any, acting: Any = None,
+    ) -> tuple[Any, Any, Any, Any, Any]:  # fmt: skip
         """Runs an update for each of the first `count` batches stacked on the leading axis.
 
-        Returns each field for every stacked batch; those past `count` are zeros.
+        Returns each field for every stacked batch (those past `count` are zeros), then the
+        Q-values of the observations `acting` after the updates (None without them): the act
+        step of the next env step, in the same call.
         """
         size = tf.shape(obs)[0]
         losses = tf.TensorArray(tf.float32, size=size)
@@ -248,7 +265,20 @@ class DQNAgent(Agent):
                 mean_qs = mean_qs.write(k, 0.0)
                 td_errors = td_errors.write(k, tf.zeros_like(weights[k], tf.float32))
                 extras = extras.write(k, tf.zeros(len(self._metric_fns)))
-        return losses.stack(), mean_qs.stack(), td_errors.stack(), extras.stack()
+        q_values = None if acting is None else self._q_values(acting)
+        return losses.stack(), mean_qs.stack(), td_errors.stack(), extras.stack(), q_values
+
+    def _take_prefetched(self, obs: np.ndarray) -> np.ndarray | None:
+        """The Q-values the last update computed for `obs`, if it computed them for these.
+
+        Used once: any forward clears them, as do weight changes (`set_weights`, `set_state`).
+        """
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is None or not self.training:
+            return None
+        acting, q_values = prefetched
+        same = acting.shape == obs.shape and acting.dtype == obs.dtype
+        return q_values if same and np.array_equal(acting, obs) else None
 
     def _q_values(self, obs: Any) -> Any:
         return self.model(tf.cast(obs, tf.float32), training=False)
@@ -291,6 +321,7 @@ class DQNAgent(Agent):
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Sets the online network's weights, and the target's once compiled."""
         self.model.set_weights(weights)
+        self._prefetched = None
         if self.target_model is not None:
             self.update_target_model()
 
@@ -306,6 +337,7 @@ class DQNAgent(Agent):
             ValueError: If the file is corrupt or holds another architecture's weights.
         """
         weights_file.load_weights([self.model], filepath)
+        self._prefetched = None
         if self.target_model is not None:
             self.update_target_model()
 
@@ -338,6 +370,7 @@ class DQNAgent(Agent):
         keras_state.check_model_state(values, arrays, self.model, self.optimizer, groups)
         super().set_state(values, arrays)
         keras_state.assign_variable_arrays(groups, arrays)
+        self._prefetched = None
 
     def _state_variables(self) -> dict[str, list[Any]]:
         return {

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from agents.dqn import DQNAgent
+from agents.env_driver import EnvDriver
 from agents.memory import PrioritizedMemory, SequentialMemory
 from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
 from agents.transitions import TransitionBatch
@@ -70,7 +71,7 @@ def test_learns_the_optimal_q_values_of_a_corridor(options):
 def train_once(agent, *batch) -> np.ndarray:
     """One update through the agent's compiled train step; returns its TD errors."""
     stacked = [np.stack([array]) for array in batch]
-    _, _, td_errors, _ = agent._train_many_fn(*stacked, None, np.int32(1))
+    _, _, td_errors, _, _ = agent._train_many_fn(*stacked, None, np.int32(1))
     return td_errors.numpy()[0]
 
 
@@ -168,7 +169,7 @@ def test_fused_updates_match_one_at_a_time():
         train_once(one_by_one, *batch)
     # A fourth, padding batch is stacked but not run: only the first `count` are.
     stacked = [np.stack(arrays) for arrays in zip(*batches, batches[0], strict=True)]
-    losses, _, td_errors, _ = fused._train_many_fn(*stacked, None, np.int32(3))
+    losses, _, td_errors, _, _ = fused._train_many_fn(*stacked, None, np.int32(3))
     assert losses.shape == (4,) and td_errors.shape == (4, 8)
     assert losses.numpy()[3] == 0 and not td_errors.numpy()[3].any()
     for a, b in zip(one_by_one.model.get_weights(), fused.model.get_weights(), strict=True):
@@ -317,3 +318,25 @@ def test_a_non_numeric_hyperparameter_gets_a_value_error_naming_it(name, value, 
     arguments = {"nb_actions": 2, "gamma": GAMMA, name: value}
     with pytest.raises(ValueError, match=f"{name} must be an? {expected}, got {value!r}"):
         DQNAgent(dense_model(), memory=SequentialMemory(10, gamma=GAMMA), **arguments)
+
+
+def test_an_update_computes_the_next_acting_q_values_and_forward_uses_them_only_for_those():
+    env = Corridor(5)
+    agent = make_agent(nb_steps_warmup=10, batch_size=4)
+    agent.fit(env, nb_steps=30, verbose=0, seed=0)
+    driver = EnvDriver(env, read_masks=False)
+    driver.reset(seed=0)
+    agent.check_env(driver)
+    agent.training = True
+    agent._update(agent.step, 1)
+    cached_obs, cached_q = agent._prefetched
+    np.testing.assert_array_equal(cached_obs, driver.obs)
+    np.testing.assert_allclose(cached_q, agent.model(driver.obs).numpy(), atol=1e-5)
+    other = driver.obs + 1
+    assert agent._take_prefetched(other) is None and agent._prefetched is None  # used once
+    agent._update(agent.step, 1)
+    agent.set_weights(agent.get_weights())
+    assert agent._take_prefetched(driver.obs) is None  # weights changed: recomputed
+    agent._update(agent.step, 1)
+    prefetched = agent._take_prefetched(driver.obs.copy())  # equal contents suffice
+    np.testing.assert_allclose(prefetched, agent._q_fn(driver.obs).numpy(), atol=1e-5)

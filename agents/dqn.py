@@ -246,27 +246,27 @@ class DQNAgent(Agent):
         step of the next env step, in the same call.
         """
         size = tf.shape(obs)[0]
-        losses = tf.TensorArray(tf.float32, size=size)
-        mean_qs = tf.TensorArray(tf.float32, size=size)
-        td_errors = tf.TensorArray(tf.float32, size=size, element_shape=weights.shape[1:])
-        extras = tf.TensorArray(tf.float32, size=size, element_shape=[len(self._metric_fns)])
-        for k in tf.range(size):
-            if k < count:
-                loss, mean_q, td, extra = self._train_step(
-                    obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k],
-                    None if next_masks is None else next_masks[k],
-                )  # fmt: skip
-                losses = losses.write(k, loss)
-                mean_qs = mean_qs.write(k, mean_q)
-                td_errors = td_errors.write(k, td)
-                extras = extras.write(k, tf.stack(extra) if extra else tf.zeros(0))
-            else:
-                losses = losses.write(k, 0.0)
-                mean_qs = mean_qs.write(k, 0.0)
-                td_errors = td_errors.write(k, tf.zeros_like(weights[k], tf.float32))
-                extras = extras.write(k, tf.zeros(len(self._metric_fns)))
+        arrays = tuple(
+            tf.TensorArray(tf.float32, size=size, element_shape=shape)
+            for shape in ([], [], weights.shape[1:], [len(self._metric_fns)])
+        )
+
+        def update(k: Any, arrays: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+            loss, mean_q, td, extra = self._train_step(
+                obs[k], actions[k], rewards[k], next_obs[k], discounts[k], weights[k],
+                None if next_masks is None else next_masks[k],
+            )  # fmt: skip
+            values = (loss, mean_q, td, tf.stack(extra) if extra else tf.zeros(0))
+            return k + 1, tuple(a.write(k, v) for a, v in zip(arrays, values, strict=True))
+
+        # A trip count below a static bound: XLA compiles once for every `count`, and the rows
+        # not written stack as zeros.
+        _, arrays = tf.while_loop(
+            lambda k, _: k < count, update, (tf.constant(0), arrays), maximum_iterations=size
+        )
+        losses, mean_qs, td_errors, extras = (array.stack() for array in arrays)
         q_values = None if acting is None else self._q_values(acting)
-        return losses.stack(), mean_qs.stack(), td_errors.stack(), extras.stack(), q_values
+        return losses, mean_qs, td_errors, extras, q_values
 
     def _take_prefetched(self, obs: np.ndarray) -> np.ndarray | None:
         """The Q-values the last update computed for `obs`, if it computed them for these.

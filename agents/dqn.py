@@ -163,9 +163,7 @@ class DQNAgent(Agent):
         self.target_model.set_weights(self.model.get_weights())
         self.optimizer.build(self.model.trainable_variables)
         self._q_fn = tf.function(self._q_values, reduce_retracing=True, jit_compile=xla)
-        self._train_many_fn = tf.function(
-            self._train_steps, reduce_retracing=True, jit_compile=xla
-        )
+        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True, jit_compile=xla)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:

@@ -146,14 +146,17 @@ class SequentialMemory:
             self._write(*transitions)
 
     def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
-        """Draws `batch_size` transitions (uniformly here, with replacement).
+        """Draws `batch_size` transitions, with replacement.
+
+        Uniformly here; in proportion to priority in `PrioritizedMemory`.
 
         Args:
             batch_size: At least 1 and at most `len(self)`.
             rng: The generator to draw from; the memory's own unseeded one if None.
 
         Returns:
-            A Batch (weights of 1 here).
+            A Batch: weights of 1 here, the normalised importance-sampling weights in
+            `PrioritizedMemory`.
 
         Raises:
             ValueError: If the memory is empty or holds fewer than `batch_size` transitions.

@@ -8,7 +8,10 @@ hard target copy every `target_model_update` env steps when that is >= 1.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agents.memory import Batch
 
 
 def learn_due(
@@ -43,7 +46,7 @@ def learn_due(
     return metrics
 
 
-def sample_stacked(agent: Any, step: int, count: int) -> Any:
+def sample_stacked(agent: Any, step: int, count: int) -> Batch:
     """`count` batches of the agent's memory at `step`, each field stacked: (count, batch, ...).
 
     An `agents.memory.Batch` (`next_masks` None without masks), drawn as `count` calls of

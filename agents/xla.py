@@ -2,9 +2,9 @@
 
 `jit_compile` takes what `keras.Model.compile` takes: True, False or "auto". "auto" uses XLA
 unless a layer of the model says it does not support it (`layer.supports_jit`, Keras's own flag)
-or is a convolution: on CPU, XLA's convolutions measured 10x slower than TensorFlow's for the
-tutorial's Conv2D(256) network, while small dense networks and Blob's feature layers ran
-2-3x faster (`python scripts/bench.py --only xla`).
+or is a convolution: on CPU, XLA ran the train step of the tutorial's Conv2D(256) network
+10-27x slower than TensorFlow's graph mode, and those of small dense networks and of Blob's
+feature layers 2-3x faster (`python scripts/bench.py --only xla`).
 """
 
 from __future__ import annotations

@@ -70,12 +70,20 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
     [
         (None, "Pendulum-v1", ["--warmup", "50", "--random-steps", "50"]),  # ddpg, the first
         ("td3", "Pendulum-v1", ["--warmup", "50", "--random-steps", "50", "--noise", "ou"]),
-        ("naf", "Pendulum-v1", ["--warmup", "50", "--covariance", "diag"]),
+        # NAF's and PPO-on-Blob's runs are the longest; test_naf and the other PPO rows cover
+        # their resume, so these two run with `-m slow`.
+        pytest.param(
+            "naf", "Pendulum-v1", ["--warmup", "50", "--covariance", "diag"],
+            marks=pytest.mark.slow,
+        ),
         ("sarsa", "CartPole-v1", ["--eps-steps", "100"]),
         ("cem", "CartPole-v1", ["--batch-size", "4", "--memory-size", "4", "--elite-frac", "0.5"]),
         ("ppo", "CartPole-v1", ["--n-steps", "8", "--n-epochs", "2"]),
         ("ppo", "Pendulum-v1", ["--n-steps", "8", "--normalize-obs", "--normalize-reward"]),
-        ("ppo", "Blob-v0", ["--n-steps", "8", "--n-epochs", "2", "--num-envs", "2"]),
+        pytest.param(
+            "ppo", "Blob-v0", ["--n-steps", "8", "--n-epochs", "2", "--num-envs", "2"],
+            marks=pytest.mark.slow,
+        ),
     ],
 )  # fmt: skip
 def test_each_keras_rl_agent_trains_checkpoints_and_resumes_from_the_command_line(

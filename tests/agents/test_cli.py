@@ -69,9 +69,12 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
     ("agent", "env_id", "options"),
     [
         (None, "Pendulum-v1", ["--warmup", "50", "--random-steps", "50"]),  # ddpg, the first
-        ("td3", "Pendulum-v1", ["--warmup", "50", "--random-steps", "50", "--noise", "ou"]),
-        # NAF's and PPO-on-Blob's runs are the longest; test_naf and the other PPO rows cover
-        # their resume, so these two run with `-m slow`.
+        # TD3's, NAF's and PPO-on-Blob's runs are the longest; DDPG's row, test_ddpg, test_naf
+        # and the other PPO rows cover their resume, so these three run with `-m slow`.
+        pytest.param(
+            "td3", "Pendulum-v1", ["--warmup", "50", "--random-steps", "50", "--noise", "ou"],
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             "naf", "Pendulum-v1", ["--warmup", "50", "--covariance", "diag"],
             marks=pytest.mark.slow,

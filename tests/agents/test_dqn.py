@@ -46,7 +46,8 @@ def make_agent(memory=None, model=None, lr=1e-2, **kwargs) -> DQNAgent:
 @pytest.mark.parametrize(
     "options",
     [
-        {},
+        # The plain DQN's path is part of the double-dueling run's; it runs with `-m slow`.
+        pytest.param({}, marks=pytest.mark.slow),
         {"enable_double_dqn": True, "enable_dueling_network": True},
         {"memory": PrioritizedMemory(2000, n_step=3, gamma=GAMMA)},
     ],

@@ -101,7 +101,7 @@ def bench_tutorial(seconds: float) -> list[Result]:
     agent_steps = _per_round(TUTORIAL_AGENT_STEPS, seconds)
     loop_steps = _per_round(TUTORIAL_LOOP_STEPS, seconds)
     sides = {
-        "DQNAgent.fit tutorial_cnn": _fit_round(agent, env, agent_steps),
+        "DQNAgent.fit tutorial_cnn": fit_round(agent, env, agent_steps),
         "tutorial loop tutorial_cnn": lambda: loop.run(loop_steps),
     }
     rates = interleaved_work_rates(sides, ROUNDS)
@@ -137,7 +137,7 @@ def bench_default(seconds: float) -> list[Result]:
         agent.fit(env, nb_steps=config.warmup + 5 * num_envs, verbose=0, seed=0)
         name = f"DQNAgent.fit {config.network} num_envs={num_envs}"
         name += " (default)" if num_envs == config.num_envs else ""
-        sides[name] = _fit_round(agent, env, _per_round(DEFAULT_AGENT_STEPS, seconds))
+        sides[name] = fit_round(agent, env, _per_round(DEFAULT_AGENT_STEPS, seconds))
     default_side = next(name for name in sides if name.endswith("(default)"))
     env = gym.make(ENV_ID)
     keras.utils.set_random_seed(0)
@@ -195,7 +195,7 @@ def _per_round(steps: int, seconds: float) -> int:
     return max(1, round(steps * seconds / DEFAULT_SECONDS / ROUNDS))
 
 
-def _fit_round(agent: Any, env: Any, steps: int) -> Callable[[], int]:
+def fit_round(agent: Any, env: Any, steps: int) -> Callable[[], int]:
     """A round of work: `agent.fit` for `steps` env steps, returning the env steps taken."""
 
     def work() -> int:

@@ -21,6 +21,7 @@ import numpy as np
 
 import blobenv  # noqa: F401  (registers the Blob ids)
 from agents import presets
+from agents.benchmarks import dqn
 from agents.benchmarks.measure import DEFAULT_SECONDS, Result, comparison, interleaved_work_rates
 
 ROUNDS = 5
@@ -88,13 +89,7 @@ def _our_round(env_id: str, config: Any, steps: int) -> Callable[[], int]:
     env = presets.make_env("dqn", env_id, config)
     agent = presets.build("dqn", env, config, seed=0)
     agent.fit(env, nb_steps=config.warmup + 2 * steps, verbose=0, seed=0)  # traces, compiles
-
-    def work() -> int:
-        before = agent.step
-        agent.fit(env, nb_steps=steps, verbose=0)
-        return agent.step - before
-
-    return work
+    return dqn.fit_round(agent, env, steps)
 
 
 def _sb3_round(num_envs: int, steps: int) -> Callable[[], int] | None:

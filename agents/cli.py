@@ -44,6 +44,12 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         f"TensorBoard log; only {', '.join(map(_flag, RESUMABLE))} may be given (a budget is "
         "the new total)",
     )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --workers: join the Ray cluster at ADDRESS ('auto', 'ray://host:10001'; "
+        "its nodes need blobenv installed) instead of starting a local one",
+    )
     blob = parser.add_argument_group("Blob options (Blob ids only; default: the id's own)")
     for name, kind, text in BLOB_OPTIONS:
         if kind is bool:
@@ -100,7 +106,7 @@ def resume_changes(args: argparse.Namespace) -> dict[str, Any]:
     """
     fixed = [
         _flag(name) for name, value in vars(args).items()
-        if name not in (*RESUMABLE, "resume") and value is not None
+        if name not in (*RESUMABLE, "resume", "ray_address") and value is not None
     ]  # fmt: skip
     if fixed:
         raise ValueError(
@@ -108,6 +114,31 @@ def resume_changes(args: argparse.Namespace) -> dict[str, Any]:
             f"{', '.join(map(_flag, RESUMABLE))} may change"
         )
     return _given(args, RESUMABLE)
+
+
+def _run(args: argparse.Namespace, config: RunConfig | None) -> training.TrainResult:
+    """Runs the new run `config`, or resumes `args.resume`: with collectors if it has workers.
+
+    Raises:
+        ValueError: If the options do not fit together, or as `training.run`.
+    """
+    if config is not None:
+        workers = config.workers
+    else:
+        changes = resume_changes(args)
+        workers = changes.get("workers", training.saved_config(args.resume).workers)
+    if args.ray_address is not None and not workers:
+        raise ValueError("--ray-address: a Ray cluster is only used with --workers N (N >= 1)")
+    if not workers:
+        return training.run(config) if config else training.resume(args.resume, **changes)
+    try:
+        from agents import distributed  # the only module that imports ray ([scale] extra)
+    except ModuleNotFoundError as error:
+        raise ValueError(f"--workers needs Ray ({error}): pip install -e '.[scale]'") from error
+
+    if config is not None:
+        return distributed.run(config, address=args.ray_address)
+    return distributed.resume(args.resume, address=args.ray_address, **changes)
 
 
 def main(argv: Sequence[str] | None = None, description: str = "") -> int:
@@ -121,11 +152,8 @@ def main(argv: Sequence[str] | None = None, description: str = "") -> int:
             parser.error(str(error))
     try:
         try:
-            if args.resume is None:
-                result = training.run(config)
-            else:
-                result = training.resume(args.resume, **resume_changes(args))
-        except (ValueError, OSError) as error:  # OSError: a full disk, a lost mount
+            result = _run(args, None if args.resume is not None else config)
+        except (ValueError, OSError, training.FitError) as error:  # OSError: a full disk
             print(f"{parser.prog}: error: {' '.join(str(error).split())}", file=sys.stderr)
             return 1
     except KeyboardInterrupt as interrupt:

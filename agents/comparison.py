@@ -47,11 +47,14 @@ class AgentSpec:
         label: The row's name in the table and the plot's legend.
         agent: "dqn" or "qlearning".
         overrides: (field, value) pairs changed from the agent's preset (`agents.presets`).
+        workers: Ray collectors in the Ape-X shape (`agents.distributed`); 0 trains in one
+            process.
     """
 
     label: str
     agent: str
     overrides: tuple[tuple[str, Any], ...] = ()
+    workers: int = 0
 
     def config(self, env_id: str, steps: int, settings: dict[str, Any] | None = None) -> Any:
         """The agent's config on `env_id` for a budget of `steps` env steps.
@@ -75,6 +78,8 @@ AGENT_SPECS = {
     "qlearning": AgentSpec("Q-learning", "qlearning"),
     "qlearning-tutorial": AgentSpec("Q-learning (tutorial)", "qlearning", (("tutorial", True),)),
     "dqn": AgentSpec("DQN", "dqn"),
+    "dqn-apex1": AgentSpec("DQN, Ape-X 1 collector", "dqn", workers=1),
+    "dqn-apex2": AgentSpec("DQN, Ape-X 2 collectors", "dqn", workers=2),
     "dqn-plain": _dqn("DQN (plain)"),
     "dqn+double": _dqn("+double", double=True),
     "dqn+dueling": _dqn("+dueling", dueling=True),
@@ -188,7 +193,8 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
         callbacks.insert(0, keep_best)
     try:
         agent = presets.build(spec.agent, env, hyper, seed=seed)
-        agent.fit(env, nb_steps=budget, callbacks=callbacks, verbose=0, seed=seed)
+        fit = _fit(spec, config, hyper, seed)
+        fit(agent, env, nb_steps=budget, callbacks=callbacks, verbose=0, seed=seed)
         if agent.interrupted:
             raise KeyboardInterrupt
         if keep_best is not None:
@@ -206,6 +212,27 @@ def train_one(name: str, config: CompareConfig, seed: int) -> dict[str, Any]:
         "final": evaluate_agent(agent, config.env_id, seeds, env_kwargs),
         "reached": {str(f): first_reaching(curve.points, f) for f in THRESHOLDS},
     }
+
+
+def _fit(spec: AgentSpec, config: CompareConfig, hyper: Any, seed: int) -> Any:
+    """`fit(agent, env, **options)` of a row: the agent's own, or with its Ray collectors."""
+    if not spec.workers:
+        return lambda agent, env, **options: agent.fit(env, **options)
+    from agents import distributed  # the only module that imports ray
+    from agents.run_config import RunConfig
+
+    run = RunConfig(
+        agent=spec.agent, env_id=config.env_id, seed=seed, env_kwargs=dict(config.env_kwargs),
+        hyper=hyper, workers=spec.workers,
+    )  # fmt: skip
+    apex = distributed.ApeX(spec.workers)
+
+    def fit(agent: Any, env: Any, **options: Any) -> Any:
+        with distributed.ray_session(None, spec.workers):
+            apex.check_cluster()
+            return apex(run, agent, env, **options)
+
+    return fit
 
 
 def curve_point(

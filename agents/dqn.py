@@ -19,6 +19,7 @@ from agents.layers import DuelingQ
 from agents.losses import metric_functions, td_loss
 from agents.memory import memory_from_config
 from agents.model_checks import check_action_model, check_discrete_env, check_replay_memory
+from agents.n_step import StoredRows
 from agents.policy import EpsGreedyQPolicy, GreedyQPolicy, policy_from_config
 from agents.transitions import TransitionBatch
 from agents.xla import use_xla
@@ -164,6 +165,7 @@ class DQNAgent(Agent):
         self.optimizer.build(self.model.trainable_variables)
         self._q_fn = tf.function(self._q_values, reduce_retracing=True, jit_compile=xla)
         self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True, jit_compile=xla)
+        self._td_fn = tf.function(self._td_errors, reduce_retracing=True, jit_compile=xla)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:
@@ -189,11 +191,34 @@ class DQNAgent(Agent):
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
+        self.memory.append(self.clip_rewards(batch))
+        return self.learn(len(batch))
+
+    def clip_rewards(self, batch: TransitionBatch) -> TransitionBatch:
+        """`batch` with its rewards clipped to `reward_clip`, as the memory stores them."""
         rewards = np.clip(batch.rewards, -self.reward_clip, self.reward_clip)
-        self.memory.append(dataclasses.replace(batch, rewards=rewards))
+        return dataclasses.replace(batch, rewards=rewards)
+
+    def learn(self, count: int) -> dict[str, float]:
+        """Runs the updates and target copies due as `step` goes on by `count` env steps.
+
+        For a learner fed by collectors (`agents.distributed`), which stores their transitions
+        with `memory.extend` and advances `step` itself; `backward` does the same in one process.
+        """
         return replay.learn_due(
-            self, len(batch), self.nb_steps_warmup, self._update, self.update_target_model
+            self, count, self.nb_steps_warmup, self._update, self.update_target_model
         )
+
+    def td_errors(self, rows: StoredRows) -> np.ndarray:
+        """The TD errors of completed transitions under the current networks (no update).
+
+        A collector's initial priorities (Ape-X): `rows` as `agents.n_step.NStepWindows` makes
+        them, rewards already clipped. Returns one float32 per row.
+        """
+        obs, actions, rewards, next_obs, discounts, next_masks = rows
+        if len(obs) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._td_fn(obs, actions, rewards, next_obs, discounts, next_masks).numpy()
 
     def update_target_model(self) -> None:
         """Copies the online network's weights to the target network."""
@@ -281,11 +306,9 @@ class DQNAgent(Agent):
     def _q_values(self, obs: Any) -> Any:
         return self.model(tf.cast(obs, tf.float32), training=False)
 
-    def _train_step(
-        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
-        next_masks: Any = None,
-    ) -> tuple[Any, Any, Any, list[Any]]:  # fmt: skip
-        obs, next_obs = tf.cast(obs, tf.float32), tf.cast(next_obs, tf.float32)
+    def _targets(self, rewards: Any, next_obs: Any, discounts: Any, next_masks: Any) -> Any:
+        """The TD targets: scaled rewards plus the discounted target Q of the chosen next action."""
+        next_obs = tf.cast(next_obs, tf.float32)
         next_q = self.target_model(next_obs, training=False)
         chooser = self.model(next_obs, training=False) if self.enable_double_dqn else next_q
         if next_masks is not None:
@@ -294,7 +317,21 @@ class DQNAgent(Agent):
         next_actions = tf.argmax(chooser, axis=1)
         bootstrap = tf.gather(next_q, next_actions, axis=1, batch_dims=1)
         rewards = tf.cast(rewards, tf.float32) * self.reward_scale
-        targets = rewards + tf.cast(discounts, tf.float32) * bootstrap
+        return rewards + tf.cast(discounts, tf.float32) * bootstrap
+
+    def _td_errors(
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, next_masks: Any
+    ) -> Any:
+        targets = self._targets(rewards, next_obs, discounts, next_masks)
+        q = self.model(tf.cast(obs, tf.float32), training=False)
+        return targets - tf.gather(q, tf.cast(actions, tf.int64), axis=1, batch_dims=1)
+
+    def _train_step(
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, weights: Any,
+        next_masks: Any = None,
+    ) -> tuple[Any, Any, Any, list[Any]]:  # fmt: skip
+        targets = self._targets(rewards, next_obs, discounts, next_masks)
+        obs = tf.cast(obs, tf.float32)
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             q = self.model(obs, training=True)

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from agents.n_step import NStepWindows, action_storage_dtype
+from agents.n_step import NStepWindows, StoredRows, action_storage_dtype
 from agents.schedules import LinearSchedule
 from agents.sum_tree import SumTree
 from agents.transitions import TransitionBatch
@@ -136,6 +136,42 @@ class SequentialMemory:
         for transitions in self._windows.push(batch):
             self._write(*transitions)
 
+    def extend(self, rows: StoredRows, td_errors: np.ndarray | None = None) -> None:
+        """Stores completed (n-step) transitions as they are: a distributed learner's input.
+
+        The rows come out of an `agents.n_step.NStepWindows` with this memory's n_step and gamma
+        (a collector's, see `agents.distributed`), so they bypass this memory's own windows.
+
+        Args:
+            rows: (obs, actions, rewards, next_obs, discounts, next_masks) of M transitions.
+            td_errors: M TD errors for their initial priorities; a uniform memory ignores them.
+
+        Raises:
+            TypeError, ValueError: If the rows disagree in length, do not fit the stored
+                shapes and dtypes, or have non-finite rewards or discounts outside [0, 1].
+        """
+        obs, actions, rewards, next_obs, discounts, next_masks = rows
+        if len(obs) == 0:
+            return
+        batch = TransitionBatch(
+            obs, actions, rewards, next_obs, np.zeros(len(obs), bool), np.zeros(len(obs), bool),
+            next_masks=next_masks,
+        )  # fmt: skip
+        _check_rows(batch, self._storage)
+        discounts = np.asarray(discounts, dtype=np.float32)
+        if discounts.shape != rewards.shape or not np.all((discounts >= 0) & (discounts <= 1)):
+            raise ValueError(f"discounts must be {len(obs)} numbers in [0, 1], got {discounts}")
+        if td_errors is not None:
+            td_errors = np.asarray(td_errors, dtype=np.float64)
+            if td_errors.shape != rewards.shape:
+                raise ValueError(f"got {len(obs)} rows but td_errors of shape {td_errors.shape}")
+            _check_finite_td_errors(td_errors)
+        if not self._storage:
+            self._allocate(obs[0], actions[0], None if next_masks is None else next_masks[0])
+        indices = self._write(obs, actions, rewards, next_obs, discounts, next_masks)
+        if td_errors is not None:
+            self._set_initial_priorities(indices, td_errors[-len(indices) :])
+
     def flush(self) -> None:
         """Stores every pending n-step window now, as truncated (bootstrapping from its last state).
 
@@ -259,22 +295,29 @@ class SequentialMemory:
         if mask is not None:
             self._storage["next_masks"] = np.ones((self.limit, *mask.shape), dtype=bool)
 
-    def _write(self, obs, actions, rewards, next_obs, discounts, next_masks) -> None:
-        """Stores M transitions at the ring's next positions (only the last `limit` if M > it)."""
+    def _write(self, obs, actions, rewards, next_obs, discounts, next_masks) -> np.ndarray:
+        """Stores M transitions at the ring's next positions (only the last `limit` if M > it).
+
+        Returns the ring positions written, in the rows' order.
+        """
         rows = {"obs": obs, "actions": actions, "rewards": rewards}
         rows.update({"next_obs": next_obs, "discounts": discounts, "next_masks": next_masks})
         count = min(len(actions), self.limit)
         if count == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         indices = (self._next + np.arange(count)) % self.limit
         for key, array in self._storage.items():
             array[indices] = rows[key][-count:]
         self._next = (self._next + count) % self.limit
         self._size = min(self._size + count, self.limit)
         self._on_write(indices)
+        return indices
 
     def _on_write(self, indices: np.ndarray) -> None:
         """Hook for subclasses: `indices` were just (over)written."""
+
+    def _set_initial_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
+        """Hook for subclasses: the TD errors of the transitions just written at `indices`."""
 
     def _check_batch_size(self, batch_size: int) -> None:
         _check_int("batch_size", batch_size, 1)
@@ -295,6 +338,12 @@ class SequentialMemory:
             indices,
             storage["next_masks"][indices] if "next_masks" in storage else None,
         )
+
+
+def _check_finite_td_errors(td_errors: np.ndarray) -> None:
+    finite = np.isfinite(td_errors)
+    if not finite.all():
+        raise ValueError(f"td_errors must be finite, got {td_errors[~finite][:5].tolist()}")
 
 
 def _require(state: dict[str, np.ndarray], keys: tuple[str, ...], what: str) -> None:
@@ -453,9 +502,7 @@ class PrioritizedMemory(SequentialMemory):
             raise TypeError(f"indices must be integers, got {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= self._size):
             raise ValueError(f"indices must be in [0, {self._size}), got {indices.tolist()}")
-        finite = np.isfinite(td_errors)
-        if not finite.all():
-            raise ValueError(f"td_errors must be finite, got {td_errors[~finite][:5].tolist()}")
+        _check_finite_td_errors(td_errors)
         priorities = (np.abs(td_errors) + self.eps) ** self.alpha
         self._tree.update(indices, priorities)
         self._max_priority = max(self._max_priority, float(priorities.max(initial=0.0)))
@@ -500,6 +547,9 @@ class PrioritizedMemory(SequentialMemory):
 
     def _on_write(self, indices: np.ndarray) -> None:
         self._tree.update(indices, np.full(len(indices), self._max_priority))
+
+    def _set_initial_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
+        self.update_priorities(indices, td_errors)
 
 
 def memory_from_config(config: dict[str, Any]) -> SequentialMemory:

@@ -16,8 +16,11 @@ from agents import presets
 from agents.options import from_json, option, to_json
 from agents.scoring import EVAL_SEED_START, VALIDATION_SEED_START, check_episodes
 
-#: Fields `training.resume` may change: the budget (a new total), evaluation and checkpoints.
-RESUMABLE = ("steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory")
+#: Fields `training.resume` may change: the budget (a new total), evaluation, checkpoints and
+#: the number of collectors.
+RESUMABLE = (
+    "steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory", "workers",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class RunConfig:
         False,
         "include the replay memory in checkpoints, for an exact resume (agents with a "
         "replay memory: dqn, ddpg, td3, naf)",
+    )
+    workers: int = option(
+        0,
+        "collect with this many Ray actors in the Ape-X shape (dqn; pip install -e "
+        "'.[scale]'); the agent learns in this process; 0: no Ray, one process",
     )
     #: Keyword arguments of every env of the run (e.g. Blob's `size`).
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +111,10 @@ class RunConfig:
             raise ValueError(
                 f"checkpoint_interval must be an int >= 0, got {self.checkpoint_interval!r}"
             )
+        if not _is_int(self.workers) or self.workers < 0:
+            raise ValueError(f"workers must be an int >= 0, got {self.workers!r}")
+        if self.workers and self.agent != "dqn":
+            raise ValueError(f"workers: distributed training runs the dqn agent, not {self.agent}")
         if self.save_memory and not hasattr(
             self.hyper or presets.CONFIGS[self.agent], "memory_size"
         ):

@@ -21,7 +21,7 @@ import os
 import signal
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,6 +47,20 @@ CHECKPOINTS, BEST, VALIDATION, RESULTS = "checkpoints", "best", "validation.json
 
 class SaveError(OSError):
     """A run could not write all it had to (a full disk, say); it saved what it could."""
+
+
+class FitError(RuntimeError):
+    """Training could not go on (collectors that keep failing); the run saved what it had."""
+
+
+#: How a run trains: `fit(config, agent, env, **budget_and_options)` returns a Keras History,
+#: as `agent.fit(env, ...)` does (see `local_fit`; `agents.distributed.ApeX` is another).
+Fit = Callable[..., Any]
+
+
+def local_fit(config: RunConfig, agent: Any, env: Any, **kwargs: Any) -> Any:
+    """Trains in this process: `agent.fit(env, **kwargs)`."""
+    return agent.fit(env, **kwargs)
 
 
 class TrainResult(NamedTuple):
@@ -89,6 +103,7 @@ def train(
     hyper: Any = None,
     callbacks: Sequence[Any] = (),
     verbose: bool = True,
+    fit: Fit = local_fit,
     **settings: Any,
 ) -> TrainResult:
     """Trains `agent` on `env_id` with the presets' hyperparameters: a whole run.
@@ -102,8 +117,10 @@ def train(
             default: `presets.config(agent, env_id)`).
         callbacks: Extra Keras callbacks for `fit`.
         verbose: Show the progress bar and print the summary.
+        fit: How to train (default: in this process; `agents.distributed.train` gives its own).
         **settings: Other `RunConfig` fields: `episodes`, `logdir`, `out`, `eval_episodes`,
-            `val_episodes`, `val_every`, `checkpoint_interval`, `save_memory`, `env_kwargs`.
+            `val_episodes`, `val_every`, `checkpoint_interval`, `save_memory`, `env_kwargs`,
+            `workers`.
 
     Returns:
         The run's directory, agent and results.
@@ -118,7 +135,7 @@ def train(
         config = RunConfig(agent=agent, env_id=env_id, seed=seed, hyper=hyper, **settings)
     except TypeError as error:
         raise ValueError(f"unknown run setting: {error}") from error
-    return run(config, callbacks=callbacks, verbose=verbose)
+    return run(config, callbacks=callbacks, verbose=verbose, fit=fit)
 
 
 def resume(
@@ -127,6 +144,7 @@ def resume(
     *,
     callbacks: Sequence[Any] = (),
     verbose: bool = True,
+    fit: Fit = local_fit,
     **changes: Any,
 ) -> TrainResult:
     """Continues the run in `run_dir` from its newest checkpoint, with its settings and log.
@@ -157,8 +175,9 @@ def resume(
         steps: The new total budget in env steps (default: the run's own).
         callbacks: Extra Keras callbacks for `fit`.
         verbose: Show the progress bar and print the summary.
+        fit: How to train (default: in this process; `agents.distributed.resume` gives its own).
         **changes: Other settings a resumed run may change: `episodes` (a new total),
-            `eval_episodes`, `checkpoint_interval`, `save_memory`.
+            `eval_episodes`, `checkpoint_interval`, `save_memory`, `workers`.
 
     Raises:
         ValueError: If `run_dir` has no loadable checkpoint of a run, or a change is not allowed.
@@ -177,7 +196,7 @@ def resume(
             config, episodes=None, hyper=dataclasses.replace(config.hyper, steps=steps)
         )
     config = dataclasses.replace(config, **changes)
-    return run(config, resume_from=Path(run_dir), callbacks=callbacks, verbose=verbose)
+    return run(config, resume_from=Path(run_dir), callbacks=callbacks, verbose=verbose, fit=fit)
 
 
 def saved_config(run_dir: str | Path) -> RunConfig:
@@ -213,17 +232,25 @@ def run(
     resume_from: Path | None = None,
     callbacks: Sequence[Any] = (),
     verbose: bool = True,
+    fit: Fit = local_fit,
 ) -> TrainResult:
     """Runs a training run of `config` (continuing `resume_from`, a run dir, if given).
 
     Raises:
         ValueError: If the settings are invalid, the output cannot be written, or the
-            checkpoint does not load into the agent; all before training.
+            checkpoint does not load into the agent; all before training. A config with
+            `workers` needs the distributed fit (`agents.distributed.train`).
         SaveError: If a checkpoint, the agent or results.json could not be written (a full
             disk); what could be was saved, and results.json lists the errors.
+        FitError: If `fit` could not go on; the checkpoint, agent and results were saved.
     """
     start = time.perf_counter()
     config = config.resolved()
+    if config.workers and fit is local_fit:
+        raise ValueError(
+            f"workers={config.workers}: a run with collectors trains through "
+            "agents.distributed.train or .resume (pip install -e '.[scale]')"
+        )
     out = Path(config.out) if config.out else None
     if out and out.exists() and (not out.is_dir() or not _is_empty_or_agent(out)):
         raise ValueError(f"out {str(out)!r} exists and is not a saved agent's directory")
@@ -240,7 +267,7 @@ def run(
     except BaseException:
         env.close()
         raise
-    return _train(config, env, agent, board, resumed, start, callbacks, verbose)
+    return _train(config, env, agent, board, resumed, start, callbacks, verbose, fit)
 
 
 def _tensorboard(config: RunConfig, agent: Any, resume_from: Path | None) -> tuple[Any, Any]:
@@ -280,6 +307,7 @@ def _train(
     start: float,
     extra_callbacks: Sequence[Any],
     verbose: bool,
+    fit: Fit,
 ) -> TrainResult:
     """Trains, checkpoints, saves, evaluates and writes results.json: the rest of a run."""
     from callbacks import PeriodicCheckpoint, StopOnSignal, TrainIntervalLogger
@@ -304,6 +332,7 @@ def _train(
     if resumed is not None:
         results["resumed_from"] = str(resumed.path)
     errors: list[str] = []
+    failure: FitError | None = None
     with StopOnSignal() as stop:
         fit_start = time.perf_counter()
         try:
@@ -314,10 +343,11 @@ def _train(
                 if resumed is not None and not agent.resumes_exactly:
                     env.reset(seed=(config.seed + agent.step) % EVAL_SEED_START)
                 fit_callbacks = [*progress, board, checkpoints, stop, *keep_best, *extra_callbacks]
-                agent.fit(
-                    env, callbacks=fit_callbacks, verbose=0, seed=seed, resume=resumed is not None,
-                    **budget,
+                history = fit(
+                    config, agent, env, callbacks=fit_callbacks, verbose=0, seed=seed,
+                    resume=resumed is not None, **budget,
                 )  # fmt: skip
+                results.update(getattr(history, "results", {}))
             interrupted = agent.interrupted or stop.signum is not None
             results.update(
                 interrupted=interrupted, signal=stop.signal_name, env_steps=agent.step,
@@ -337,7 +367,9 @@ def _train(
                 board.step = agent.step  # evaluation scalars on the env-step axis, as train/ ones
                 scalars = results["evaluation"].items()
                 board.update_stats(**{f"eval/{k}": v for k, v in scalars if isinstance(v, float)})
-        except OSError as error:  # from fit: a checkpoint or a best agent could not be written
+        except (OSError, FitError) as error:  # from fit: a checkpoint could not be written, ...
+            failure = error if isinstance(error, FitError) else None
+            results.update(getattr(error, "results", {}))
             errors.append(f"training stopped: {error}")
             results.update(
                 interrupted=True, signal=stop.signal_name, env_steps=agent.step,
@@ -356,6 +388,8 @@ def _train(
         write_json(run_dir / RESULTS, results)
     except OSError as error:
         errors.append(f"cannot write {RESULTS}: {error}")
+    if failure is not None:
+        raise failure
     if errors:
         raise SaveError("; ".join(errors))
     if verbose:

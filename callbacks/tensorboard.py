@@ -100,13 +100,22 @@ class ModifiedTensorBoard(keras.callbacks.Callback):
             TypeError: If a value is not a real number.
             RuntimeError: If the callback was closed.
         """
+        self.write_scalars(scalars, self.step)
+
+    def write_scalars(self, scalars: dict[str, float], step: int) -> None:
+        """Writes each scalar at `step`, an x value of the caller's (`update_stats` uses `step`).
+
+        Raises:
+            TypeError: If a value is not a real number.
+            RuntimeError: If the callback was closed.
+        """
         values = {}
         for tag, value in scalars.items():
             number = scalar_or_none(value)
             if number is None:
                 raise TypeError(f"update_stats: {tag}={value!r} is not a real number")
             values[tag] = number
-        self._events.add_all(values, self.step)
+        self._events.add_all(values, int(step))
         self._events.write_if_due()
 
     def flush(self) -> None:

@@ -25,7 +25,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.atomic import write_json
-from agents.benchmarks import dqn, env, replay, update_rate
+from agents.benchmarks import distributed, dqn, env, replay, update_rate
 from agents.benchmarks.measure import DEFAULT_SECONDS, Result, markdown_table
 
 BENCHMARKS: dict[str, Callable[[float], list[Result]]] = {
@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[float], list[Result]]] = {
     "sampling": replay.bench_sampling,
     "xla": dqn.bench_xla,
     "updates": update_rate.bench_updates,
+    "distributed": distributed.bench_distributed,
     # "memory" comes last: it reports the peak resident memory of everything before it.
     "memory": replay.bench_memory,
 }

@@ -129,3 +129,17 @@ def test_the_graph_sees_the_packages_modules():
     graph = import_graph()
     assert "agents.core" in graph["agents.dqn"]
     assert {"agents.core", "blobenv", "callbacks.loggers"} <= set(graph)
+
+
+def test_only_the_distributed_package_imports_ray():
+    importers = set()
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            if any(name == "ray" or name.startswith("ray.") for name in names):
+                importers.add(module)
+    assert importers and all(m.startswith("agents.distributed") for m in importers), importers

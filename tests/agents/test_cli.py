@@ -131,6 +131,8 @@ def test_options_override_the_chosen_agents_defaults():
         (["--val-every", "0"], "val_every must be an int >= 1"),
         (["--env-id", "CartPole-v1", "--size", "5"], "--size: Blob options, but CartPole-v1"),
         (["--agent", "qlearning", "--save-memory"], "the qlearning agent has no replay memory"),
+        (["--workers", "-1"], "workers must be an int >= 0"),
+        (["--agent", "qlearning", "--workers", "2"], "distributed training runs the dqn agent"),
     ],
 )
 def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, message, capsys):
@@ -149,6 +151,7 @@ def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, mes
         (["--env-id", "Blackjack-v1"], "the observation space is Tuple(Discrete(32)"),
         (["--env-id", "CartPole-v1", "--network", "blob_cnn"], "use the network mlp"),
         (["--env-id", "NoSuchGame-v3"], "unknown env id 'NoSuchGame-v3'"),
+        (["--ray-address", "auto"], "a Ray cluster is only used with --workers N"),
     ],
 )
 def test_envs_the_agent_cannot_learn_exit_with_a_message(argv, message, tmp_path, capsys):

@@ -102,6 +102,22 @@ def test_td_errors_match_a_numpy_calculation(double):
     np.testing.assert_allclose(td_errors, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("double", [False, True])
+def test_td_errors_of_stored_rows_are_those_an_update_computes_without_updating(double):
+    agent = make_agent(enable_double_dqn=double)
+    agent.target_model.set_weights([w * 1.3 - 0.05 for w in agent.model.get_weights()])
+    obs, actions, rewards, next_obs, discounts, weights = fixed_batch(np.random.default_rng(2))
+    before = agent.get_weights()
+    td_errors = agent.td_errors((obs, actions, rewards, next_obs, discounts, None))
+    assert td_errors.shape == (8,) and td_errors.dtype == np.float32
+    for kept, now in zip(before, agent.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)
+    updated = train_once(agent, obs, actions, rewards, next_obs, discounts, weights)
+    np.testing.assert_allclose(td_errors, updated, rtol=1e-5, atol=1e-5)
+    empty = (obs[:0], actions[:0], rewards[:0], next_obs[:0], discounts[:0], None)
+    assert agent.td_errors(empty).shape == (0,)
+
+
 @pytest.mark.parametrize("dueling_type", ["avg", "max", "naive"])
 def test_dueling_head_combines_value_and_advantages(dueling_type):
     agent = make_agent(enable_dueling_network=True, dueling_type=dueling_type)

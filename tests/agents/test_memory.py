@@ -537,3 +537,51 @@ def test_box_actions_are_stored_as_float_rows_and_survive_a_state_round_trip(n_s
         memory.append(
             TransitionBatch(obs, np.full((4, 2), np.nan), np.ones(4), obs, [0] * 4, [0] * 4)
         )
+
+
+def rows(count: int, start: int = 0, discount: float = 0.99):
+    """`count` completed transitions as `extend` takes them (a collector's n-step rows)."""
+    values = np.arange(start, start + count)
+    obs = values[:, None].astype(np.uint8)
+    return (obs, values % 4, values.astype(np.float32), obs + 1,
+            np.full(count, discount, np.float32), None)  # fmt: skip
+
+
+def test_extend_stores_completed_rows_as_they_are():
+    memory = SequentialMemory(5, n_step=3, gamma=0.9)
+    memory.extend(rows(3))
+    memory.extend(rows(4, start=3))  # the ring keeps the last 5
+    assert len(memory) == 5
+    assert sorted(stored(memory)["obs"]) == [2, 3, 4, 5, 6]
+    assert stored(memory)["discounts"] == pytest.approx([0.99] * 5)
+    memory.extend(rows(0))
+    assert len(memory) == 5
+
+
+def test_extend_gives_prioritized_rows_their_td_errors_as_priorities():
+    memory = PrioritizedMemory(8, alpha=1.0, eps=1e-6)
+    memory.extend(rows(4), td_errors=np.array([0.0, 1.0, -3.0, 0.0]))
+    state = memory.state_dict()
+    np.testing.assert_allclose(state["priorities"], [1e-6, 1 + 1e-6, 3 + 1e-6, 1e-6])
+    draws = memory.sample_batches(4, 200, np.random.default_rng(0)).indices
+    counts = np.bincount(draws.ravel(), minlength=4)
+    assert counts[2] > 2 * counts[1] > 0 and counts[0] == counts[3] == 0
+    memory.extend(rows(2, start=4))  # without errors: the largest priority so far
+    np.testing.assert_allclose(memory.state_dict()["priorities"][4:], [3 + 1e-6] * 2)
+
+
+def test_extend_refuses_rows_that_do_not_fit():
+    memory = PrioritizedMemory(8)
+    memory.extend(rows(2))
+    obs, actions, rewards, next_obs, discounts, masks = rows(2)
+    with pytest.raises(ValueError, match="obs has shape"):
+        memory.extend((obs[:, :0], actions, rewards, next_obs, discounts, masks))
+    with pytest.raises(ValueError, match="rewards must be finite"):
+        memory.extend((obs, actions, np.array([0.0, np.nan]), next_obs, discounts, masks))
+    with pytest.raises(ValueError, match=r"discounts must be 2 numbers in \[0, 1\]"):
+        memory.extend((obs, actions, rewards, next_obs, np.array([0.5, 1.5]), masks))
+    with pytest.raises(ValueError, match="td_errors must be finite"):
+        memory.extend(rows(2), td_errors=np.array([np.inf, 0.0]))
+    with pytest.raises(ValueError, match=r"got 2 rows but td_errors of shape \(3,\)"):
+        memory.extend(rows(2), td_errors=np.zeros(3))
+    assert len(memory) == 2  # nothing of a refused call was stored

@@ -170,3 +170,9 @@ def test_settings_are_checked_before_anything_is_made(tmp_path):
     with pytest.raises(ValueError, match="a resumed run keeps its settings"):
         training.resume(tmp_path, lr=0.5)
     assert not logdir.exists()
+
+
+def test_a_run_with_workers_needs_the_distributed_fit(tmp_path):
+    with pytest.raises(ValueError, match="a run with collectors trains through agents.distributed"):
+        training.train("Blob-5x5-v0", steps=100, workers=2, logdir=str(tmp_path))
+    assert not any(tmp_path.iterdir())

@@ -116,3 +116,37 @@ def test_after_kill_9_the_newest_periodic_checkpoint_loads_and_the_run_resumes(t
     assert cli.main(argv) == 0
     results = results_of(run_dir)
     assert results["env_steps"] == info.step + 20 and results["resumed_from"] == str(info.path)
+
+
+@pytest.mark.slow
+def test_sigint_stops_a_distributed_run_saved_and_resume_continues_it(tmp_path):
+    pytest.importorskip("ray", reason="the [scale] extra (ray) is not installed")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    script = str(REPO / "scripts" / "train_blob.py")
+    argv = ["--env-id", "Blob-5x5-v0", "--workers", "2", "--steps", "1000000", "--logdir", "logs"]
+    argv += ["--checkpoint-interval", "1000", "--val-episodes", "0", "--eval-episodes", "0"]
+    process = subprocess.Popen(
+        [sys.executable, script, *argv], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not list(tmp_path.glob("logs/*/checkpoints/ckpt-*")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint within 240 s"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    (run_dir,) = (tmp_path / "logs").iterdir()
+    stopped = results_of(run_dir)
+    assert stopped["interrupted"] and stopped["signal"] == "SIGINT"
+    assert stopped["distributed"]["workers"] == 2
+    budget = str(stopped["env_steps"] + 500)
+    resumed = subprocess.run(
+        [sys.executable, script, "--resume", str(run_dir), "--steps", budget],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    results = results_of(run_dir)
+    assert results["env_steps"] >= stopped["env_steps"] + 500 and not results["interrupted"]
+    assert results["resumed_from"] == stopped["checkpoint"]

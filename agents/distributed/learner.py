@@ -34,6 +34,8 @@ from agents.training import FitError
 
 #: How often the learner looks for signals while it waits for a chunk, in seconds.
 WAIT_SECONDS = 0.2
+#: How long a fit waits for the cluster's CPUs to be free before it gives up.
+CPU_WAIT_SECONDS = 10.0
 
 
 class CollectorsFailed(FitError):
@@ -88,13 +90,23 @@ class ApeX:
         """The Ray actor handles of the fit in progress (empty outside a fit)."""
         return list(self._run.actors) if self._run is not None else []
 
+    @property
+    def restarts(self) -> int:
+        """Collectors that came back after a failure in the fit in progress (0 outside one)."""
+        return self._run.restarts if self._run is not None else 0
+
     def check_cluster(self) -> None:
         """Checks that Ray runs and has a free CPU for each collector.
 
         Raises:
-            ValueError: If it has fewer free CPUs than collectors.
+            ValueError: If it has fewer free CPUs than collectors (after CPU_WAIT_SECONDS:
+                the CPUs of actors just stopped come back in a moment).
         """
+        deadline = time.monotonic() + CPU_WAIT_SECONDS
         free = ray.available_resources().get("CPU", 0)
+        while free < self.workers and time.monotonic() < deadline:
+            time.sleep(WAIT_SECONDS)
+            free = ray.available_resources().get("CPU", 0)
         if free < self.workers:
             raise ValueError(
                 f"{self.workers} collectors need {self.workers} CPUs of the Ray cluster; it has "
@@ -178,6 +190,7 @@ class _Run:
         self.actors = [remote.remote(run_config, i, apex.workers) for i in range(apex.workers)]
         self.start_step = agent.step
         self.failures = [0] * apex.workers
+        self.restarting = [False] * apex.workers
         self.tokens: list[str | None] = [None] * apex.workers
         self.restarts = self.lost = 0
         self.failure: str | None = None
@@ -234,13 +247,14 @@ class _Run:
             index = self.pending.pop(ready[0])
             try:
                 chunk = ray.get(ready[0])
-            except ray.exceptions.ActorUnavailableError:
-                time.sleep(WAIT_SECONDS)  # restarting after a failure already counted
-                self.submit(index)
-                continue
             except ray.exceptions.RayError as error:
-                self._failed(index, error)
+                if self.restarting[index] and isinstance(error, ray.exceptions.RayActorError):
+                    time.sleep(WAIT_SECONDS)  # not back yet from a failure already counted
+                    self.submit(index)
+                else:
+                    self._failed(index, error)
                 continue
+            self.restarting[index] = False
             self._mark("first chunk")
             self.submit(index)  # it collects the next chunk while this one is learned from
             self._learn(index, chunk)
@@ -259,18 +273,21 @@ class _Run:
     def _failed(self, index: int, error: Exception) -> None:
         """Counts a lost chunk, restarts its collector if it lives on, and resubmits."""
         self.failures[index] += 1
+        self.restarting[index] = True
         self.lost += self.chunk_transitions
         total = sum(self.failures)
-        cause = " ".join(str(error).split())[:300]
+        # An exception in the actor (the env's) is the cause; its traceback is in Ray's log.
+        origin = getattr(error, "cause", None) or error
+        cause = f"{type(origin).__name__}: {' '.join(str(origin).split())[:300]}"
         warnings.warn(
-            f"collector {index} failed ({type(error).__name__}: {cause}); restarting it "
+            f"collector {index} failed ({cause}); restarting it "
             f"({total} failures so far)",
             stacklevel=2,
         )
         if total > self.apex.max_failures:
             self.failure = (
                 f"the collectors failed {total} times (max_failures={self.apex.max_failures}); "
-                f"the last: {type(error).__name__}: {cause}"
+                f"the last: {cause}"
             )
             return
         if isinstance(error, ray.exceptions.RayTaskError):

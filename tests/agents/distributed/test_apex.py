@@ -12,6 +12,7 @@ ray = pytest.importorskip("ray", reason="the [scale] extra (ray) is not installe
 
 from agents import distributed, training  # noqa: E402
 from agents.checkpoint import find_checkpoint  # noqa: E402
+from agents.distributed import learner  # noqa: E402
 from tests.agents.distributed.faulty_env import ENV_ID as FAULTY  # noqa: E402
 
 QUIET = {"verbose": False, "val_episodes": 0, "eval_episodes": 0}
@@ -19,7 +20,7 @@ QUIET = {"verbose": False, "val_episodes": 0, "eval_episodes": 0}
 
 @pytest.fixture(scope="module", autouse=True)
 def ray_cpus():
-    ray.init(num_cpus=2, include_dashboard=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
@@ -37,14 +38,34 @@ class AtStep(keras.callbacks.Callback):
             self.action(self.model)
 
 
-def test_two_collectors_learn_blob_5x5(tmp_path):
+class StopAfterRestart(keras.callbacks.Callback):
+    """Stops the fit once `apex` saw a collector come back (a restart takes seconds)."""
+
+    def __init__(self, apex):
+        super().__init__()
+        self.apex = apex
+
+    def on_env_step_end(self, logs=None):
+        if self.apex.restarts:
+            self.model.stop_training = True
+
+
+@pytest.mark.parametrize(
+    ("steps", "ratio", "success"),
+    [
+        # Random play is at about -8 times the optimum; 10,000 steps are half-way to solved.
+        (10_000, 0.5, 0.9),
+        pytest.param(40_000, 0.95, 0.99, marks=pytest.mark.slow),
+    ],
+)
+def test_two_collectors_learn_blob_5x5(tmp_path, steps, ratio, success):
     result = distributed.train(
-        "Blob-5x5-v0", steps=10_000, seed=0, workers=2, logdir=str(tmp_path), verbose=False,
-        val_episodes=200, val_every=2_500, eval_episodes=200,
+        "Blob-5x5-v0", steps=steps, seed=0, workers=2, logdir=str(tmp_path), verbose=False,
+        val_episodes=200, val_every=steps // 4, eval_episodes=200,
     )  # fmt: skip
     figures = result.results["distributed"]
-    assert result.evaluation["ratio_to_optimum"] >= 0.8
-    assert result.evaluation["success_rate"] >= 0.95
+    assert result.evaluation["ratio_to_optimum"] >= ratio
+    assert result.evaluation["success_rate"] >= success
     assert all(steps > 0 for steps in figures["env_steps_per_collector"])
     assert sum(figures["env_steps_per_collector"]) == result.results["env_steps"]
     # The replay ratio is the agent's: one update per env step after the warm-up.
@@ -76,35 +97,36 @@ def test_a_killed_collector_is_replaced_and_the_run_finishes(tmp_path):
     apex = distributed.ApeX(2)
     kill = AtStep(1_500, lambda agent: ray.kill(apex.collectors[0], no_restart=False))
     result = distributed.train(
-        "Blob-5x5-v0", steps=3_000, seed=1, workers=2, apex=apex, callbacks=[kill],
-        logdir=str(tmp_path), **QUIET,
+        "Blob-5x5-v0", steps=100_000, seed=1, workers=2, apex=apex, logdir=str(tmp_path),
+        callbacks=[kill, StopAfterRestart(apex)], **QUIET,
     )  # fmt: skip
     figures = result.results["distributed"]
-    assert kill.done and not result.interrupted
-    assert result.results["env_steps"] >= 3_000
-    assert figures["restarts"] == 1
-    assert figures["failed_chunks"] >= 1
-    assert figures["lost_transitions"] == figures["failed_chunks"] * 8 * 16
+    assert kill.done and not result.interrupted and result.results["checkpoint"]
+    # The chunk in flight is lost; the new process delivers chunks again.
+    assert figures["failed_chunks"] == 1 and figures["restarts"] == 1
+    assert figures["lost_transitions"] == 8 * 16
     assert apex.collectors == []  # stopped with the fit
 
 
 def test_an_env_that_raises_restarts_its_collector(tmp_path):
     marker = tmp_path / "fail-once"
     marker.touch()
-    with pytest.warns(UserWarning, match="injected fault"):
+    apex = distributed.ApeX(2)
+    with pytest.warns(UserWarning, match="RuntimeError: injected fault"):
         result = distributed.train(
-            FAULTY, steps=2_500, seed=0, workers=2, logdir=str(tmp_path),
-            env_kwargs={"marker": str(marker), "fail_at": 100}, **QUIET,
+            FAULTY, steps=100_000, seed=0, workers=2, apex=apex, logdir=str(tmp_path),
+            callbacks=[StopAfterRestart(apex)], env_kwargs={"marker": str(marker)}, **QUIET,
         )  # fmt: skip
     figures = result.results["distributed"]
     assert not marker.exists()
     assert figures["failed_chunks"] == 1 and figures["restarts"] == 1
-    assert result.results["env_steps"] >= 2_500 and not result.interrupted
+    assert all(steps > 0 for steps in figures["env_steps_per_collector"])
+    assert not result.interrupted
 
 
 def test_collectors_failing_past_the_limit_stop_the_run_saved(tmp_path):
     apex = distributed.ApeX(1, max_failures=1)
-    with pytest.warns(UserWarning, match="injected fault"):
+    with pytest.warns(UserWarning, match="RuntimeError: injected fault"):
         with pytest.raises(distributed.CollectorsFailed, match="failed 2 times"):
             distributed.train(
                 FAULTY, steps=50_000, seed=0, workers=1, apex=apex, logdir=str(tmp_path),
@@ -137,7 +159,8 @@ def test_sigint_saves_a_checkpoint_that_resume_continues(tmp_path):
     assert not all(np.array_equal(a, b) for a, b in pairs)  # it trained on
 
 
-def test_more_collectors_than_free_cpus_is_refused_before_training(tmp_path):
+def test_more_collectors_than_free_cpus_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(learner, "CPU_WAIT_SECONDS", 0.5)
     with pytest.raises(ValueError, match="3 collectors need 3 CPUs of the Ray cluster; it has 2"):
         distributed.train("Blob-5x5-v0", steps=1_000, workers=3, logdir=str(tmp_path), **QUIET)
     assert not any(tmp_path.iterdir())

@@ -215,10 +215,13 @@ class DQNAgent(Agent):
         A collector's initial priorities (Ape-X): `rows` as `agents.n_step.NStepWindows` makes
         them, rewards already clipped. Returns one float32 per row.
         """
-        obs, actions, rewards, next_obs, discounts, next_masks = rows
-        if len(obs) == 0:
+        count = len(rows[0])
+        if count == 0:
             return np.zeros(0, dtype=np.float32)
-        return self._td_fn(obs, actions, rewards, next_obs, discounts, next_masks).numpy()
+        # Padded to a power of two, so that XLA compiles once per size class, not per count.
+        padded = 1 << (count - 1).bit_length()
+        arrays = (None if array is None else _pad(array, padded) for array in rows)
+        return self._td_fn(*arrays).numpy()[:count]
 
     def update_target_model(self) -> None:
         """Copies the online network's weights to the target network."""

@@ -280,8 +280,7 @@ class _Run:
         origin = getattr(error, "cause", None) or error
         cause = f"{type(origin).__name__}: {' '.join(str(origin).split())[:300]}"
         warnings.warn(
-            f"collector {index} failed ({cause}); restarting it "
-            f"({total} failures so far)",
+            f"collector {index} failed ({cause}); restarting it ({total} failures so far)",
             stacklevel=2,
         )
         if total > self.apex.max_failures:

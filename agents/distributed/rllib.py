@@ -1,9 +1,13 @@
-"""Blob for RLlib's users: RLlib's PPO (PyTorch) on a Blob id, with no glue.
+"""Blob for RLlib's users: RLlib's PPO (PyTorch) on a Blob id, with no glue code of ours.
 
-RLlib makes the env by its registered id in each env runner (`gymnasium.make("Blob-v0")`: the
-install-time hook registers the Blob ids when gymnasium is imported, so nothing of ours is
-imported there). The only settings given are the ones any pixel env of this size needs: a
-small convolution stack (RLlib has no default one for 10 x 10 images) and a budget. Needs
+RLlib makes the env by its registered id in each env runner (`gymnasium.make("Blob-v0",
+obs_type="coords")`: the install-time hook registers the Blob ids when gymnasium is imported, so
+nothing of ours is imported there). RLlib's default networks do not take Blob's uint8 pixels as
+they are (its CNN fails on uint8 input, "Input type (unsigned char) and bias type (float) should
+be the same", and its `MeanStdFilter` refuses a uint8 space, "Box low is out of bounds of the
+dtype range"), so RLlib gets Blob's other observation, the tutorial's coordinates (a
+MultiDiscrete), one-hot encoded by RLlib's own `FlattenObservations` connector. Those, an
+env option and a budget are all the settings. Needs
 `pip install "ray[rllib]" torch` (RLlib 2.60 pins gymnasium 1.2.2, which blobenv supports).
 """
 
@@ -11,9 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-#: Convolutions ([channels, kernel, stride]) for small Blob grids.
-CONV_FILTERS = [[16, 3, 1], [32, 3, 1]]
 
 
 def ppo_curve(
@@ -26,7 +27,7 @@ def ppo_curve(
     """Trains RLlib's PPO on `env_id` for about `env_steps` env steps; returns its curve.
 
     Args:
-        env_id: A registered Gymnasium id (a Blob id, or any other RLlib can run).
+        env_id: A registered Blob id (its `obs_type="coords"` is used).
         env_steps: Budget; training stops at the first iteration that reaches it.
         seed: RLlib's seed.
         num_envs: Sub-envs of the (one) env runner.
@@ -41,14 +42,17 @@ def ppo_curve(
     """
     import ray
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.connectors.env_to_module import FlattenObservations
 
     config = (
         PPOConfig()
-        .environment(env_id)
+        .environment(env_id, env_config={"obs_type": "coords"})
         .framework("torch")
-        .env_runners(num_env_runners=1, num_envs_per_env_runner=num_envs)
-        .rl_module(model_config=DefaultModelConfig(conv_filters=CONV_FILTERS))
+        .env_runners(
+            num_env_runners=1,
+            num_envs_per_env_runner=num_envs,
+            env_to_module_connector=lambda env, spaces, device: FlattenObservations(),
+        )
         .training(train_batch_size_per_learner=2_000, minibatch_size=250, num_epochs=6)
         .debugging(seed=seed)
     )

@@ -50,7 +50,7 @@ def sub_envs(env) -> list:
 @pytest.mark.parametrize(
     ("make_agent", "vector", "env_class"),
     [
-        (dqn, False, MaskedCorridor),
+        pytest.param(dqn, False, MaskedCorridor, marks=pytest.mark.slow),  # the vector row stays
         (dqn, True, MethodMaskedCorridor),
         (ppo, False, MethodMaskedCorridor),
         (ppo, True, MaskedCorridor),

@@ -69,8 +69,8 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
     ("agent", "env_id", "options"),
     [
         (None, "Pendulum-v1", ["--warmup", "50", "--random-steps", "50"]),  # ddpg, the first
-        # TD3's, NAF's and PPO-on-Blob's runs are the longest; DDPG's row, test_ddpg, test_naf
-        # and the other PPO rows cover their resume, so these three run with `-m slow`.
+        # TD3's, NAF's and PPO's Blob and Pendulum runs are the longest; DDPG's row, test_ddpg,
+        # test_naf, test_ppo and PPO's CartPole row cover their resume: these run with `-m slow`.
         pytest.param(
             "td3", "Pendulum-v1", ["--warmup", "50", "--random-steps", "50", "--noise", "ou"],
             marks=pytest.mark.slow,
@@ -82,7 +82,10 @@ def test_every_classic_id_trains_with_its_own_agent_and_no_other_option(env_id, 
         ("sarsa", "CartPole-v1", ["--eps-steps", "100"]),
         ("cem", "CartPole-v1", ["--batch-size", "4", "--memory-size", "4", "--elite-frac", "0.5"]),
         ("ppo", "CartPole-v1", ["--n-steps", "8", "--n-epochs", "2"]),
-        ("ppo", "Pendulum-v1", ["--n-steps", "8", "--normalize-obs", "--normalize-reward"]),
+        pytest.param(
+            "ppo", "Pendulum-v1", ["--n-steps", "8", "--normalize-obs", "--normalize-reward"],
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             "ppo", "Blob-v0", ["--n-steps", "8", "--n-epochs", "2", "--num-envs", "2"],
             marks=pytest.mark.slow,

@@ -70,7 +70,8 @@ def episode_points(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
 
 @pytest.mark.parametrize(
     ("num_envs", "stop_at", "by_signal"),
-    [(1, 137, True), (4, 131, False)],
+    # The vector-env case runs with `-m slow`; the killed-run and no-state tests below use 4 envs.
+    [(1, 137, True), pytest.param(4, 131, False, marks=pytest.mark.slow)],
     ids=["single-env-sigterm", "vector-env-stop-training"],
 )
 def test_a_run_stopped_mid_episode_and_resumed_is_the_uninterrupted_run(

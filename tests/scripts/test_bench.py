@@ -8,7 +8,8 @@ import pytest
 
 from tests.scripts.conftest import load_script, run_script
 
-NAMES = ["env", "vector", "tutorial", "default", "sampling", "xla", "updates", "memory"]
+NAMES = ["env", "vector", "tutorial", "default", "sampling", "xla", "updates", "distributed"]
+NAMES += ["memory"]
 
 
 def test_bench_runs_the_chosen_benchmarks_prints_a_table_and_writes_json(tmp_path):

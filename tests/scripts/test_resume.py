@@ -105,6 +105,9 @@ def test_resume_continues_the_counters_and_the_tensorboard_axes(interrupted_run,
     assert scalar_steps(second, "train/loss"), "the resumed run wrote its training window"
 
 
+# The in-process counterpart, tests/attacks/test_resume_exact.py's killed-run test, is in the
+# default run.
+@pytest.mark.slow
 def test_after_kill_9_the_newest_periodic_checkpoint_loads_and_the_run_resumes(tmp_path):
     process = start_long_run(tmp_path, checkpoints=2)
     process.kill()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agents import presets
-from agents.benchmarks import dqn, replay, update_rate
+from agents.benchmarks import distributed, dqn, replay, update_rate
 from agents.benchmarks.measure import markdown_table
 from agents.benchmarks.suite import sb3_version
 
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "xla": dqn.bench_xla,
     "memory": replay.bench_memory,
     "updates": update_rate.bench_updates,
+    "distributed": distributed.bench_distributed,
 }
 
 
@@ -64,6 +65,24 @@ def expected_metrics(name: str) -> set[str]:
             *(f"{m}, ours" for m in mlp),
             *peers,
         },  # fmt: skip
+        "distributed": {
+            "single process: env steps/s = updates/s",
+            *(
+                f"{n} collector{'s' if n > 1 else ''}{what}"
+                for n in distributed.WORKERS
+                for what in (
+                    ": collection env steps/s",
+                    ": learner updates/s",
+                    ": learner waiting for data",
+                    ": weight lag",
+                    " / single process: env steps/s",
+                )
+            ),
+            "one broadcast: weights",
+            "one broadcast: ray.put",
+            "one broadcast: ray.get in an actor",
+            "one collector alone: env steps/s",
+        },  # fmt: skip
     }[name]
 
 
@@ -80,7 +99,14 @@ TARGETS = {
 }
 
 
-@pytest.mark.parametrize("name", BENCHMARKS)
+# The update-rate and XLA benchmarks compile the most; `default` and `tutorial` run the same
+# machinery in the default run, these with `-m slow`, as does Ape-X's (it starts Ray).
+SLOW = ("updates", "xla", "distributed")
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BENCHMARKS]
+)
 def test_agent_benchmark_reports_positive_figures_in_a_table(name, tiny):
     rows = BENCHMARKS[name](0.01)
     results = [row._asdict() for row in rows]

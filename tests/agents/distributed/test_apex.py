@@ -108,6 +108,9 @@ def test_a_killed_collector_is_replaced_and_the_run_finishes(tmp_path):
     assert apex.collectors == []  # stopped with the fit
 
 
+# The env-raise and failure-limit paths take a restart each (seconds of TensorFlow start-up);
+# the killed collector's test, in the default run, covers restarts and lost chunks.
+@pytest.mark.slow
 def test_an_env_that_raises_restarts_its_collector(tmp_path):
     marker = tmp_path / "fail-once"
     marker.touch()
@@ -124,6 +127,7 @@ def test_an_env_that_raises_restarts_its_collector(tmp_path):
     assert not result.interrupted
 
 
+@pytest.mark.slow
 def test_collectors_failing_past_the_limit_stop_the_run_saved(tmp_path):
     apex = distributed.ApeX(1, max_failures=1)
     with pytest.warns(UserWarning, match="RuntimeError: injected fault"):

@@ -52,7 +52,7 @@ def sub_envs(env) -> list:
     [
         pytest.param(dqn, False, MaskedCorridor, marks=pytest.mark.slow),  # the vector row stays
         (dqn, True, MethodMaskedCorridor),
-        (ppo, False, MethodMaskedCorridor),
+        pytest.param(ppo, False, MethodMaskedCorridor, marks=pytest.mark.slow),  # vector stays
         (ppo, True, MaskedCorridor),
     ],
     ids=["dqn-single-info", "dqn-vector-method", "ppo-single-method", "ppo-vector-info"],

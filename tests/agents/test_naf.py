@@ -165,6 +165,8 @@ def test_learns_a_continuous_env_to_near_optimal_greedy_returns():
     assert test.history["nb_episode_steps"] == [5, 5, 5]
 
 
+# NAF's learning and resume tests run in the default run; its vector-env one with `-m slow`.
+@pytest.mark.slow
 def test_a_vector_env_with_prioritized_replay_trains_too():
     env = gymnasium.vector.SyncVectorEnv([Reach] * 4)
     agent = reach_agent(

@@ -130,6 +130,8 @@ def test_checkpoints_come_every_interval_and_at_the_end(tmp_path):
     assert names == ["ckpt-000001-step-100", "ckpt-000002-step-200", "ckpt-000003-step-250"]
 
 
+# tests/scripts/test_resume.py stops train_blob.py by SIGINT and resumes it in the default run.
+@pytest.mark.slow
 def test_a_run_stopped_by_a_signal_resumes_with_the_same_counters_and_axes(tmp_path):
     hyper = tiny_dqn_hyper(steps=1_000_000)
     stopped = training.train(

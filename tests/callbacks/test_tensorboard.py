@@ -21,6 +21,8 @@ def small_model():
     return model
 
 
+# Two fits with one callback (below, in the default run) share the file and continue the axes.
+@pytest.mark.slow
 def test_fifty_keras_fits_write_one_events_file_at_the_steps_that_were_set(tmp_path):
     model = small_model()
     x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")

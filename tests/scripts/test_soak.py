@@ -54,6 +54,8 @@ def test_resident_memory_is_read_from_proc():
     assert source == "statm" and 10 * 2**20 < rss < 64 * 2**30
 
 
+# The soak's sampling and table are tested above in the default run; its whole run is slow.
+@pytest.mark.slow
 def test_a_short_soak_writes_its_samples_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "soak.json"
     argv = ["--sample-every", "100", "--json", str(out), "--max-growth", "1000"]

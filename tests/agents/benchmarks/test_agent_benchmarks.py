@@ -99,9 +99,9 @@ TARGETS = {
 }
 
 
-# The update-rate and XLA benchmarks compile the most; `default` and `tutorial` run the same
+# The default's, update-rate and XLA benchmarks compile the most; `tutorial` runs the same
 # machinery in the default run, these with `-m slow`, as does Ape-X's (it starts Ray).
-SLOW = ("updates", "xla", "distributed")
+SLOW = ("default", "updates", "xla", "distributed")
 
 
 @pytest.mark.parametrize(

@@ -38,25 +38,63 @@ class AtStep(keras.callbacks.Callback):
             self.action(self.model)
 
 
-class StopAfterRestart(keras.callbacks.Callback):
-    """Stops the fit once `apex` saw a collector come back (a restart takes seconds)."""
+class AfterRestart(keras.callbacks.Callback):
+    """Calls `action(agent)` once, after `apex` saw a collector come back (that takes seconds)."""
 
-    def __init__(self, apex):
+    def __init__(self, apex, action):
         super().__init__()
-        self.apex = apex
+        self.apex, self.action, self.done = apex, action, False
 
     def on_env_step_end(self, logs=None):
-        if self.apex.restarts:
-            self.model.stop_training = True
+        if not self.done and self.apex.restarts:
+            self.done = True
+            self.action(self.model)
 
 
+def stop(agent):
+    agent.stop_training = True
+
+
+def test_a_run_survives_a_killed_collector_and_sigint_then_resumes_and_learns(tmp_path):
+    """The default run's one distributed run: learning, a restart, a signal and a resume."""
+    apex = distributed.ApeX(2)
+    kill = AtStep(1_500, lambda agent: ray.kill(apex.collectors[0], no_restart=False))
+    interrupt = AfterRestart(apex, lambda agent: os.kill(os.getpid(), signal.SIGINT))
+    first = distributed.train(
+        "Blob-5x5-v0", steps=100_000, seed=0, workers=2, apex=apex, logdir=str(tmp_path),
+        callbacks=[kill, interrupt], **QUIET,
+    )  # fmt: skip
+    figures = first.results["distributed"]
+    assert first.interrupted and first.exit_status == 130
+    assert figures["restarts"] == 1 and figures["failed_chunks"] == 1
+    assert figures["lost_transitions"] == 8 * 16
+    stopped_at = first.results["env_steps"]
+    checkpoint = find_checkpoint(first.run_dir / "checkpoints")
+    assert checkpoint.step == stopped_at and stopped_at < 100_000
+    second = distributed.resume(
+        first.run_dir, steps=max(10_000, stopped_at + 2_000), eval_episodes=200, verbose=False
+    )
+    assert not second.interrupted and second.results["resumed_from"] == str(checkpoint.path)
+    assert second.results["env_steps"] >= max(10_000, stopped_at + 2_000)
+    # Random play is at about -8 times the optimum; 10,000 steps are half-way to solved.
+    assert second.evaluation["ratio_to_optimum"] >= 0.5
+    assert second.evaluation["success_rate"] >= 0.9
+    # The replay ratio is the agent's: one update per env step (the memory, not saved,
+    # refills a batch first).
+    figures = second.results["distributed"]
+    steps = second.results["env_steps"] - stopped_at
+    assert steps - 64 - 2 * 8 * 16 <= figures["updates"] <= steps
+    assert figures["workers"] == 2 and figures["restarts"] == 0
+    assert all(steps > 0 for steps in figures["env_steps_per_collector"])
+    tags = _tensorboard_tags(second.run_dir)
+    for tag in ("collect_steps_per_second", "restarts", "weight_lag/collector_1"):
+        assert f"distributed/{tag}" in tags
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("steps", "ratio", "success"),
-    [
-        # Random play is at about -8 times the optimum; 10,000 steps are half-way to solved.
-        (10_000, 0.5, 0.9),
-        pytest.param(40_000, 0.95, 0.99, marks=pytest.mark.slow),
-    ],
+    [(10_000, 0.5, 0.9), (40_000, 0.95, 0.99)],
 )
 def test_two_collectors_learn_blob_5x5(tmp_path, steps, ratio, success):
     result = distributed.train(
@@ -93,12 +131,13 @@ def _tensorboard_tags(run_dir):
     return tags
 
 
+@pytest.mark.slow
 def test_a_killed_collector_is_replaced_and_the_run_finishes(tmp_path):
     apex = distributed.ApeX(2)
     kill = AtStep(1_500, lambda agent: ray.kill(apex.collectors[0], no_restart=False))
     result = distributed.train(
         "Blob-5x5-v0", steps=100_000, seed=1, workers=2, apex=apex, logdir=str(tmp_path),
-        callbacks=[kill, StopAfterRestart(apex)], **QUIET,
+        callbacks=[kill, AfterRestart(apex, stop)], **QUIET,
     )  # fmt: skip
     figures = result.results["distributed"]
     assert kill.done and not result.interrupted and result.results["checkpoint"]
@@ -108,8 +147,8 @@ def test_a_killed_collector_is_replaced_and_the_run_finishes(tmp_path):
     assert apex.collectors == []  # stopped with the fit
 
 
-# The env-raise and failure-limit paths take a restart each (seconds of TensorFlow start-up);
-# the killed collector's test, in the default run, covers restarts and lost chunks.
+# Each distributed run costs seconds of collector start-up: the default run has one (above);
+# these, each on one path, run with `-m slow`.
 @pytest.mark.slow
 def test_an_env_that_raises_restarts_its_collector(tmp_path):
     marker = tmp_path / "fail-once"
@@ -118,7 +157,7 @@ def test_an_env_that_raises_restarts_its_collector(tmp_path):
     with pytest.warns(UserWarning, match="RuntimeError: injected fault"):
         result = distributed.train(
             FAULTY, steps=100_000, seed=0, workers=2, apex=apex, logdir=str(tmp_path),
-            callbacks=[StopAfterRestart(apex)], env_kwargs={"marker": str(marker)}, **QUIET,
+            callbacks=[AfterRestart(apex, stop)], env_kwargs={"marker": str(marker)}, **QUIET,
         )  # fmt: skip
     figures = result.results["distributed"]
     assert not marker.exists()
@@ -143,6 +182,7 @@ def test_collectors_failing_past_the_limit_stop_the_run_saved(tmp_path):
     assert find_checkpoint(run_dir / "checkpoints").metadata["run_config"]["workers"] == 1
 
 
+@pytest.mark.slow
 def test_sigint_saves_a_checkpoint_that_resume_continues(tmp_path):
     interrupt = AtStep(1_000, lambda agent: os.kill(os.getpid(), signal.SIGINT))
     first = distributed.train(

@@ -27,6 +27,7 @@ from agents.atomic import write_json, write_text
 from agents.comparison_report import THRESHOLDS, first_reaching, markdown_table, plot_curves
 from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import option_fields, to_json
+from agents.replay import gradient_steps
 from agents.scoring import (
     blob_optimum,
     blob_options,
@@ -242,12 +243,6 @@ def curve_point(
     summary = evaluate_agent(agent, env_id, seeds, env_kwargs)
     keys = ("mean_return", "success_rate", "ratio_to_optimum")
     return {key: summary[key] for key in keys if key in summary}
-
-
-def gradient_steps(agent: Any) -> int:
-    """The updates an agent made: its (critic's) optimizer's steps, else one per env step."""
-    optimizer = getattr(agent, "optimizer", None) or getattr(agent, "critic_optimizer", None)
-    return int(optimizer.iterations) if optimizer is not None else int(agent.step)
 
 
 def baselines(config: CompareConfig) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from agents.hyperparameters import check_int, check_number
 from agents.losses import td_loss
 from agents.memory import memory_from_config
 from agents.model_checks import check_observations, check_replay_memory
+from agents.n_step import StoredRows
 from agents.random import RandomProcess, check_process, explore, process_from_config
 from agents.transitions import TransitionBatch
 
@@ -197,6 +198,7 @@ class DDPGAgent(Agent):
         self.critic_optimizer.build(self._critic_variables())
         self._act_fn = tf.function(self._act, reduce_retracing=True)
         self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True)
+        self._td_fn = tf.function(self._td_errors, reduce_retracing=True)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:
@@ -231,10 +233,32 @@ class DDPGAgent(Agent):
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
-        self.memory.append(dataclasses.replace(batch, actions=batch.actions.astype(np.float32)))
+        self.memory.append(self.storable(batch))
+        return self.learn(len(batch))
+
+    def storable(self, batch: TransitionBatch) -> TransitionBatch:
+        """`batch` as the memory stores it: float32 actions."""
+        return dataclasses.replace(batch, actions=batch.actions.astype(np.float32))
+
+    def learn(self, count: int) -> dict[str, float]:
+        """Runs the updates and target copies due as `step` goes on by `count` env steps.
+
+        For a learner fed by collectors (`agents.distributed`); `backward` does the same.
+        """
         return replay.learn_due(
-            self, len(batch), self.nb_steps_warmup_critic, self._update, self.update_target_models
+            self, count, self.nb_steps_warmup_critic, self._update, self.update_target_models
         )
+
+    def td_errors(self, rows: StoredRows) -> np.ndarray:
+        """The (first) critic's TD errors of completed transitions, without target noise.
+
+        A collector's initial priorities (Ape-X): `rows` as `agents.n_step.NStepWindows` makes
+        them from `storable` batches. Returns one float32 per row.
+        """
+        obs, actions, rewards, next_obs, discounts, _ = rows
+        if len(obs) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._td_fn(obs, actions, rewards, next_obs, discounts, *self._bounds).numpy()
 
     def update_target_models(self) -> None:
         """Copies the actor's and the critics' weights to their targets."""
@@ -297,14 +321,8 @@ class DDPGAgent(Agent):
         self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any,
         weights: Any, noise: Any, low: Any, high: Any,
     ) -> tuple[Any, Any, Any]:  # fmt: skip
-        obs, next_obs = tf.cast(obs, tf.float32), tf.cast(next_obs, tf.float32)
-        next_actions = self.target_actor(next_obs, training=False) + noise
-        next_actions = tf.clip_by_value(next_actions, low, high)
-        next_q = tf.reduce_min(
-            tf.stack([self._q(target, next_obs, next_actions) for target in self.target_critics]),
-            axis=0,
-        )
-        targets = rewards * self.reward_scale + discounts * next_q
+        obs = tf.cast(obs, tf.float32)
+        targets = self._targets(rewards, next_obs, discounts, noise, low, high)
         variables = self._critic_variables()
         with tf.GradientTape() as tape:
             qs = [self._q(critic, obs, actions, training=True) for critic in self.critics]
@@ -314,6 +332,27 @@ class DDPGAgent(Agent):
         grads = tape.gradient(loss, variables)
         self.critic_optimizer.apply_gradients(zip(grads, variables, strict=True))
         return loss / len(qs), tf.reduce_mean(qs[0]), targets - qs[0]
+
+    def _targets(
+        self, rewards: Any, next_obs: Any, discounts: Any, noise: Any, low: Any, high: Any
+    ) -> Any:
+        """Rewards plus the discounted (smallest) target Q of the target actor's next action."""
+        next_obs = tf.cast(next_obs, tf.float32)
+        next_actions = tf.clip_by_value(
+            self.target_actor(next_obs, training=False) + noise, low, high
+        )
+        next_q = tf.reduce_min(
+            tf.stack([self._q(target, next_obs, next_actions) for target in self.target_critics]),
+            axis=0,
+        )
+        return rewards * self.reward_scale + discounts * next_q
+
+    def _td_errors(
+        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, discounts: Any, low: Any,
+        high: Any,
+    ) -> Any:  # fmt: skip
+        targets = self._targets(rewards, next_obs, discounts, 0.0, low, high)
+        return targets - self._q(self.critic, tf.cast(obs, tf.float32), actions)
 
     def _train_actor(self, obs: Any) -> None:
         obs = tf.cast(obs, tf.float32)

@@ -191,11 +191,11 @@ class DQNAgent(Agent):
 
     def backward(self, batch: TransitionBatch) -> dict[str, float]:
         """Stores the transitions, then runs the updates and target copies that are due."""
-        self.memory.append(self.clip_rewards(batch))
+        self.memory.append(self.storable(batch))
         return self.learn(len(batch))
 
-    def clip_rewards(self, batch: TransitionBatch) -> TransitionBatch:
-        """`batch` with its rewards clipped to `reward_clip`, as the memory stores them."""
+    def storable(self, batch: TransitionBatch) -> TransitionBatch:
+        """`batch` as the memory stores it: rewards clipped to `reward_clip`."""
         rewards = np.clip(batch.rewards, -self.reward_clip, self.reward_clip)
         return dataclasses.replace(batch, rewards=rewards)
 
@@ -213,7 +213,7 @@ class DQNAgent(Agent):
         """The TD errors of completed transitions under the current networks (no update).
 
         A collector's initial priorities (Ape-X): `rows` as `agents.n_step.NStepWindows` makes
-        them, rewards already clipped. Returns one float32 per row.
+        them from `storable` batches. Returns one float32 per row.
         """
         count = len(rows[0])
         if count == 0:

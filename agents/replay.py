@@ -54,3 +54,9 @@ def sample_stacked(agent: Any, step: int, count: int) -> Batch:
     """
     agent.memory.step = step
     return agent.memory.sample_batches(agent.batch_size, count, agent.rng)
+
+
+def gradient_steps(agent: Any) -> int:
+    """The updates an agent made: its (critic's) optimizer's steps, else one per env step."""
+    optimizer = getattr(agent, "optimizer", None) or getattr(agent, "critic_optimizer", None)
+    return int(optimizer.iterations) if optimizer is not None else int(agent.step)

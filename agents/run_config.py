@@ -22,6 +22,9 @@ RESUMABLE = (
     "steps", "episodes", "eval_episodes", "checkpoint_interval", "save_memory", "workers",
 )  # fmt: skip
 
+#: The agents `workers` collect for: off-policy, with TD errors for the initial priorities.
+DISTRIBUTED_AGENTS = ("dqn", "ddpg", "td3")
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -65,7 +68,7 @@ class RunConfig:
     )
     workers: int = option(
         0,
-        "collect with this many Ray actors in the Ape-X shape (dqn; pip install -e "
+        "collect with this many Ray actors in the Ape-X shape (dqn, ddpg, td3; pip install -e "
         "'.[scale]'); the agent learns in this process; 0: no Ray, one process",
     )
     #: Keyword arguments of every env of the run (e.g. Blob's `size`).
@@ -113,8 +116,11 @@ class RunConfig:
             )
         if not _is_int(self.workers) or self.workers < 0:
             raise ValueError(f"workers must be an int >= 0, got {self.workers!r}")
-        if self.workers and self.agent != "dqn":
-            raise ValueError(f"workers: distributed training runs the dqn agent, not {self.agent}")
+        if self.workers and self.agent not in DISTRIBUTED_AGENTS:
+            raise ValueError(
+                f"workers: distributed training runs the {', '.join(DISTRIBUTED_AGENTS)} agents, "
+                f"not {self.agent}"
+            )
         if self.save_memory and not hasattr(
             self.hyper or presets.CONFIGS[self.agent], "memory_size"
         ):

@@ -1,4 +1,4 @@
-"""Distributed training on Ray Core in the Ape-X shape (Horgan et al. 2018), for the DQN.
+"""Distributed training on Ray Core in the Ape-X shape (Horgan et al. 2018): DQN, DDPG, TD3.
 
     result = distributed.train("Blob-v0", steps=60_000, seed=0, workers=2)  # a whole run
     result = distributed.resume(result.run_dir, steps=80_000)             # going on
@@ -73,7 +73,7 @@ def train(
 
     Args:
         env_id: As in `training.train`.
-        agent: As in `training.train` ("dqn").
+        agent: As in `training.train` (one of `run_config.DISTRIBUTED_AGENTS`).
         steps: As in `training.train`.
         seed: As in `training.train`; the collectors' seeds are drawn from it.
         workers: Collector actors, at least 1.

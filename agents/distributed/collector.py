@@ -1,10 +1,10 @@
-"""A collector of Ape-X: its own env, a copy of the agent's network, its own epsilon.
+"""A collector of Ape-X: its own env, a copy of the agent's networks, its own exploration.
 
 The class is plain Python (it never imports ray), so it can be run and tested in one process;
-`agents.distributed.learner` makes it a Ray actor. A collector acts with a fixed epsilon,
-turns its env's steps into the agent's n-step transitions (rewards clipped as the agent
-stores them) and gives each its TD error under the weights it acted with: the initial
-priority Ape-X gives new data.
+`agents.distributed.learner` makes it a Ray actor. A DQN collector acts with a fixed epsilon
+(DDPG's and TD3's with the agent's own noise process), turns its env's steps into the agent's
+n-step transitions (as the agent stores them: `storable`) and gives each its TD error under
+the weights it acted with: the initial priority Ape-X gives new data.
 """
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ class Collector:
         self.agent = presets.build(config.agent, self.env, config.hyper, seed=self._seed(()))
         if not hasattr(self.agent, "td_errors"):
             raise ValueError(
-                f"distributed training needs an agent that gives TD errors (dqn), "
+                f"distributed training needs an agent that gives TD errors (dqn, ddpg, td3), "
                 f"not {config.agent}"
             )
-        self.agent.policy = EpsGreedyQPolicy(self.epsilon)
+        if self.agent.policy is not None:  # a Q-learner's epsilon; DDPG's noise is its own
+            self.agent.policy = EpsGreedyQPolicy(self.epsilon)
         self.agent.training = True
         self.driver = EnvDriver(self.env, None, None, self.agent.uses_action_masks)
         self.agent.check_env(self.driver)
@@ -122,6 +123,7 @@ class Collector:
         version: int,
         steps: int,
         incarnation: tuple[int, ...] = (0, 0),
+        step: int = 0,
     ) -> Chunk:
         """Takes `steps` batched env steps with `weights` (set if `version` is new).
 
@@ -132,6 +134,8 @@ class Collector:
             incarnation: The learner's (env steps when its fit began, failures of this
                 collector so far): a new value starts new episodes with a new seed, so that
                 neither a restarted collector nor a resumed run repeats earlier episodes.
+            step: The learner's env steps, for the agent's step-dependent exploration (DDPG's
+                random first steps and noise schedule).
         """
         start = time.perf_counter()
         if incarnation != self.incarnation:
@@ -139,15 +143,17 @@ class Collector:
         if version != self.version:
             self.agent.set_weights(weights)
             self.version = version
+        self.agent.step = step
         groups: list[StoredRows] = []
         episodes: list[tuple[float, int]] = []
         env_steps = 0
         driver = self.driver
         for _ in range(steps):
             masks, acting = driver.masks, driver.next_valid
-            if masks is not None:
-                masks = np.where(acting[:, None], masks, True)
-            actions = self.agent.forward(driver.obs, masks)
+            if masks is None:
+                actions = self.agent.forward(driver.obs)
+            else:  # a row that only resets allows every action, as in `Agent.fit`
+                actions = self.agent.forward(driver.obs, np.where(acting[:, None], masks, True))
             batch = driver.step(actions).valid_rows()
             if not len(batch):
                 continue
@@ -158,7 +164,8 @@ class Collector:
             for i in rows[batch.done]:
                 episodes.append((float(self.returns[i]), int(self.lengths[i])))
                 self.returns[i], self.lengths[i] = 0.0, 0
-            groups.extend(self.windows.push(self.agent.clip_rewards(batch)))
+                self.agent.end_episode(int(i))
+            groups.extend(self.windows.push(self.agent.storable(batch)))
         rows = _concatenate(groups)
         return Chunk(
             rows, self.agent.td_errors(rows), env_steps, episodes, self.version, self.token,

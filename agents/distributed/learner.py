@@ -30,6 +30,8 @@ import ray
 
 from agents.callback_list import CallbackList
 from agents.distributed.collector import Chunk, Collector, apex_epsilon
+from agents.env_driver import EnvDriver
+from agents.replay import gradient_steps
 from agents.training import FitError
 
 #: How often the learner looks for signals while it waits for a chunk, in seconds.
@@ -141,6 +143,8 @@ class ApeX:
             ValueError: If the cluster has fewer free CPUs than collectors.
         """
         self.check_cluster()
+        # As `fit` does: the agent checks the env's spaces and keeps what it needs (bounds).
+        agent.check_env(EnvDriver(env, None, None, agent.uses_action_masks))
         if seed is not None:
             agent.seed(seed)
         history = keras.callbacks.History()
@@ -214,8 +218,8 @@ class _Run:
             self.marks[name] = (now, self.agent.step, self._updates(), self.wait_seconds)
 
     def _updates(self) -> int:
-        """The learner's gradient steps so far (its optimizer's iteration count)."""
-        return int(self.agent.optimizer.iterations.numpy())
+        """The learner's gradient steps so far (its (critic's) optimizer's iteration count)."""
+        return gradient_steps(self.agent)
 
     def publish(self) -> None:
         """Puts the current weights in the object store, once, for every collector."""
@@ -229,7 +233,7 @@ class _Run:
         """Asks collector `index` for its next chunk, with the latest weights."""
         incarnation = (self.start_step, self.failures[index])
         call = self.actors[index].collect.remote(
-            self.weights, self.version, self.apex.chunk_steps, incarnation
+            self.weights, self.version, self.apex.chunk_steps, incarnation, self.agent.step
         )
         self.pending[call] = index
 
@@ -357,7 +361,8 @@ class _Run:
         seconds = max(end[0] - since[0], 1e-9)
         return {
             "workers": self.apex.workers,
-            "epsilons": self.apex.epsilons,
+            # DDPG's and TD3's collectors explore with the agent's own noise, not an epsilon.
+            "epsilons": self.apex.epsilons if self.agent.policy is not None else None,
             "env_steps_per_collector": self.collected,
             "startup_seconds": self.marks.get("first chunk", end)[0] - start[0],
             "collect_steps_per_second": (end[1] - since[1]) / seconds,

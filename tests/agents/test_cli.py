@@ -135,7 +135,7 @@ def test_options_override_the_chosen_agents_defaults():
         (["--env-id", "CartPole-v1", "--size", "5"], "--size: Blob options, but CartPole-v1"),
         (["--agent", "qlearning", "--save-memory"], "the qlearning agent has no replay memory"),
         (["--workers", "-1"], "workers must be an int >= 0"),
-        (["--agent", "qlearning", "--workers", "2"], "distributed training runs the dqn agent"),
+        (["--agent", "qlearning", "--workers", "2"], "runs the dqn, ddpg, td3 agents, not"),
     ],
 )
 def test_contradicting_or_out_of_range_options_exit_with_a_usage_error(argv, message, capsys):

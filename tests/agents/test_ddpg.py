@@ -8,6 +8,7 @@ import pytest
 from agents import load_agent, networks
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.ddpg import DDPGAgent
+from agents.env_driver import EnvDriver
 from agents.memory import SequentialMemory
 from agents.random import GaussianWhiteNoiseProcess, OrnsteinUhlenbeckProcess
 from agents.td3 import TD3Agent
@@ -78,6 +79,24 @@ def test_critic_targets_take_the_smaller_twin_of_the_smoothed_clipped_target_act
     )  # fmt: skip
     np.testing.assert_allclose(td.numpy()[0], expected_targets - q, rtol=1e-5, atol=1e-6)
     assert not np.allclose(*twins)  # two different critics
+
+
+def test_td_errors_of_stored_rows_use_the_twin_targets_without_noise_and_update_nothing():
+    agent = make_agent(TD3Agent)
+    env = Reach()
+    agent.check_env(EnvDriver(env))  # the action bounds
+    obs, next_obs = np.array([[0.2], [-0.9]], np.float32), np.array([[0.4], [-1.0]], np.float32)
+    actions, rewards = np.array([[0.5], [-1.0]], np.float32), np.array([1.0, -2.0], np.float32)
+    discounts = np.array([GAMMA, 0.0], np.float32)
+    before = agent.get_weights()
+    td = agent.td_errors((obs, actions, rewards, next_obs, discounts, None))
+    target_actions = np.clip(agent.target_actor(next_obs).numpy(), -1.0, 1.0)
+    twins = [critic([target_actions, next_obs]).numpy()[:, 0] for critic in agent.target_critics]
+    q = agent.critic([actions, obs]).numpy()[:, 0]
+    expected = rewards + discounts * np.minimum(*twins) - q
+    np.testing.assert_allclose(td, expected, rtol=1e-5, atol=1e-6)
+    for kept, now in zip(before, agent.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)
 
 
 def test_td3_updates_the_actor_every_policy_delay_critic_updates():

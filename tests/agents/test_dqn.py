@@ -49,7 +49,10 @@ def make_agent(memory=None, model=None, lr=1e-2, **kwargs) -> DQNAgent:
         # The plain DQN's path is part of the double-dueling run's; it runs with `-m slow`.
         pytest.param({}, marks=pytest.mark.slow),
         {"enable_double_dqn": True, "enable_dueling_network": True},
-        {"memory": PrioritizedMemory(2000, n_step=3, gamma=GAMMA)},
+        # PER with 3-step returns: its memory's tests cover both; the learning run is slow.
+        pytest.param(
+            {"memory": PrioritizedMemory(2000, n_step=3, gamma=GAMMA)}, marks=pytest.mark.slow
+        ),
     ],
     ids=["plain", "double-dueling", "per-3step"],
 )

@@ -82,3 +82,23 @@ def test_collectors_use_the_run_preset(collector):
     hyper = presets.config("dqn", "Blob-5x5-v0")
     assert collector.driver.num_envs == hyper.num_envs
     assert collector.agent.memory.n_step == hyper.n_step
+
+
+@pytest.mark.parametrize("agent", [pytest.param("ddpg", marks=pytest.mark.slow), "td3"])
+def test_a_ddpg_collector_explores_with_its_noise_and_gives_critic_td_errors(agent):
+    config = RunConfig(env_id="Pendulum-v1", agent=agent, seed=1).resolved()
+    collector = Collector(config.to_json(), 0, 2)
+    try:
+        assert collector.agent.policy is None and collector.agent.random_process is not None
+        weights = collector.agent.get_weights()
+        warmup = config.hyper.random_steps
+        chunk = collector.collect(weights, 0, 20, (0, 0), step=warmup)
+        obs, actions, rewards, next_obs, discounts, _ = chunk.rows
+        assert actions.dtype == np.float32 and actions.shape == (len(obs), 1)
+        assert np.all(np.abs(actions) <= 2.0)  # Pendulum's bounds
+        assert chunk.env_steps == 20 * collector.driver.num_envs
+        expected = collector.agent.td_errors(chunk.rows)
+        np.testing.assert_allclose(chunk.td_errors, expected, rtol=1e-5, atol=1e-5)
+        assert collector.agent.step == warmup  # the learner's step, for the noise schedule
+    finally:
+        collector.close()

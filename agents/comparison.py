@@ -230,7 +230,6 @@ def _fit(spec: AgentSpec, config: CompareConfig, hyper: Any, seed: int) -> Any:
 
     def fit(agent: Any, env: Any, **options: Any) -> Any:
         with distributed.ray_session(None, spec.workers):
-            apex.check_cluster()
             return apex(run, agent, env, **options)
 
     return fit

@@ -454,15 +454,7 @@ class Agent:
                 # The rows this step makes transitions: they, and only they, get on_step_end.
                 for k in range(int(driver.next_valid.sum())):
                     hooks.call("on_step_begin", global_step + k, {})
-            masks, acting = driver.masks, driver.next_valid
-            if masks is None:
-                actions = self.forward(driver.obs)
-            else:
-                # A row that only resets (a final state's, which may allow nothing) allows all.
-                masks = np.where(acting[:, None], masks, True)
-                actions = self.forward(driver.obs, masks)
-                start = int(driver.action_space.start)
-                action_masks.require_legal(actions, masks, acting, start)
+            actions = self.act(driver)
             if action_hooks:
                 hooks.call("on_action_begin", actions, {})
             batch = driver.step(actions).valid_rows()
@@ -518,6 +510,21 @@ class Agent:
                 or (nb_episodes is not None and run_episodes >= nb_episodes)
             ):
                 return
+
+    def act(self, driver: EnvDriver) -> np.ndarray:
+        """`forward` on the driver's observations, with and within its action masks if any.
+
+        Raises:
+            ValueError: If an action is not legal under the env's masks.
+        """
+        masks, acting = driver.masks, driver.next_valid
+        if masks is None:
+            return self.forward(driver.obs)
+        # A row that only resets (a final state's, which may allow nothing) allows all.
+        masks = np.where(acting[:, None], masks, True)
+        actions = self.forward(driver.obs, masks)
+        action_masks.require_legal(actions, masks, acting, int(driver.action_space.start))
+        return actions
 
     def _start_book(
         self, driver: EnvDriver, seed: int | None, resume: bool

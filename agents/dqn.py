@@ -219,7 +219,7 @@ class DQNAgent(Agent):
         if count == 0:
             return np.zeros(0, dtype=np.float32)
         # Padded to a power of two, so that XLA compiles once per size class, not per count.
-        padded = 1 << (count - 1).bit_length()
+        padded = _power_of_two(count)
         arrays = (None if array is None else _pad(array, padded) for array in rows)
         return self._td_fn(*arrays).numpy()[:count]
 
@@ -236,7 +236,7 @@ class DQNAgent(Agent):
         transitions (rows that only reset yield none), and XLA compiles once per shape.
         """
         batches = replay.sample_stacked(self, step, count)
-        self._padded_count = max(self._padded_count, 1 << (count - 1).bit_length())
+        self._padded_count = max(self._padded_count, _power_of_two(count))
         padded = self._padded_count
         obs, actions, rewards, next_obs, discounts, weights, _, next_masks = (
             None if array is None else _pad(array, padded) for array in batches
@@ -461,6 +461,11 @@ class DQNAgent(Agent):
         optimizer = keras.optimizers.deserialize(optimizer) if optimizer else "adam"
         agent.compile(optimizer, jit_compile=jit_compile)
         return agent
+
+
+def _power_of_two(count: int) -> int:
+    """The smallest power of two >= `count` (>= 1): the padded sizes XLA compiles for."""
+    return 1 << (count - 1).bit_length()
 
 
 def _pad(array: np.ndarray, size: int) -> np.ndarray:

@@ -94,9 +94,7 @@ def _apex_figures(config: RunConfig, workers: int, steps: int) -> dict[str, Any]
     env = presets.make_env("dqn", ENV_ID, config.hyper)
     try:
         agent = presets.build("dqn", env, config.hyper, seed=0)
-        apex = distributed.ApeX(workers)
-        apex.check_cluster()
-        history = apex(run, agent, env, nb_steps=steps, seed=0)
+        history = distributed.ApeX(workers)(run, agent, env, nb_steps=steps, seed=0)
     finally:
         env.close()
     return history.results["distributed"]

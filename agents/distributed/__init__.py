@@ -23,7 +23,7 @@ import ray
 
 from agents import training
 from agents.distributed.collector import Collector, apex_epsilon
-from agents.distributed.learner import ApeX, CollectorsFailed
+from agents.distributed.learner import ApeX, CollectorsFailed, check_cluster
 from agents.run_config import RunConfig
 
 __all__ = [
@@ -34,15 +34,17 @@ __all__ = [
 
 @contextlib.contextmanager
 def ray_session(address: str | None = None, workers: int = 1) -> Iterator[None]:
-    """Ray for a run: the one already initialised, the cluster at `address`, or a local one.
+    """Ray for a run of `workers` collectors: the one running, the one at `address`, or a new one.
 
     A local instance gets at least `workers` CPUs (collectors take one each, however many
     cores the machine has) and is shut down at the end; so is a connection this opened.
 
     Raises:
-        ValueError: If the cluster at `address` cannot be reached.
+        ValueError: If the cluster at `address` cannot be reached, or has fewer free CPUs than
+            collectors (found before anything of the run is made).
     """
     if ray.is_initialized():
+        check_cluster(workers)
         yield
         return
     cpus = None if address else max(workers, os.cpu_count() or 1)
@@ -53,6 +55,7 @@ def ray_session(address: str | None = None, workers: int = 1) -> Iterator[None]:
     except ConnectionError as error:
         raise ValueError(f"cannot join the Ray cluster at {address!r}: {error}") from error
     try:
+        check_cluster(workers)
         yield
     finally:
         ray.shutdown()
@@ -88,7 +91,6 @@ def train(
     """
     fit = _apex(apex, workers)
     with ray_session(address, workers):
-        fit.check_cluster()
         return training.train(env_id, agent, steps, seed, fit=fit, workers=workers, **kwargs)
 
 
@@ -102,7 +104,6 @@ def run(
     """
     fit = _apex(apex, config.workers)
     with ray_session(address, config.workers):
-        fit.check_cluster()
         return training.run(config, fit=fit, **kwargs)
 
 
@@ -123,7 +124,6 @@ def resume(
     workers = workers if workers is not None else training.saved_config(run_dir).workers
     fit = _apex(apex, workers)
     with ray_session(address, workers):
-        fit.check_cluster()
         return training.resume(run_dir, steps, fit=fit, workers=workers, **kwargs)
 
 

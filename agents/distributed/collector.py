@@ -62,7 +62,7 @@ class Collector:
         count: The number of collectors (for its epsilon, `apex_epsilon`).
 
     Raises:
-        ValueError: If the run's agent has no epsilon-greedy policy and TD errors (the DQN).
+        ValueError: If the run's agent gives no TD errors (the DQN, DDPG and TD3 do).
     """
 
     def __init__(self, run_config: dict[str, Any], index: int, count: int) -> None:
@@ -149,12 +149,7 @@ class Collector:
         env_steps = 0
         driver = self.driver
         for _ in range(steps):
-            masks, acting = driver.masks, driver.next_valid
-            if masks is None:
-                actions = self.agent.forward(driver.obs)
-            else:  # a row that only resets allows every action, as in `Agent.fit`
-                actions = self.agent.forward(driver.obs, np.where(acting[:, None], masks, True))
-            batch = driver.step(actions).valid_rows()
+            batch = driver.step(self.agent.act(driver)).valid_rows()
             if not len(batch):
                 continue
             env_steps += len(batch)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -38,6 +38,24 @@ from agents.training import FitError
 WAIT_SECONDS = 0.2
 #: How long a fit waits for the cluster's CPUs to be free before it gives up.
 CPU_WAIT_SECONDS = 10.0
+
+
+def check_cluster(workers: int) -> None:
+    """Checks that Ray runs and has a free CPU for each of `workers` collectors.
+
+    Raises:
+        ValueError: If it has fewer free CPUs than collectors (after CPU_WAIT_SECONDS: the
+            CPUs of actors just stopped come back in a moment).
+    """
+    deadline = time.monotonic() + CPU_WAIT_SECONDS
+    free = ray.available_resources().get("CPU", 0)
+    while free < workers and time.monotonic() < deadline:
+        time.sleep(WAIT_SECONDS)
+        free = ray.available_resources().get("CPU", 0)
+    if free < workers:
+        raise ValueError(
+            f"{workers} collectors need {workers} CPUs of the Ray cluster; it has {free:g} free"
+        )
 
 
 class CollectorsFailed(FitError):
@@ -97,24 +115,6 @@ class ApeX:
         """Collectors that came back after a failure in the fit in progress (0 outside one)."""
         return self._run.restarts if self._run is not None else 0
 
-    def check_cluster(self) -> None:
-        """Checks that Ray runs and has a free CPU for each collector.
-
-        Raises:
-            ValueError: If it has fewer free CPUs than collectors (after CPU_WAIT_SECONDS:
-                the CPUs of actors just stopped come back in a moment).
-        """
-        deadline = time.monotonic() + CPU_WAIT_SECONDS
-        free = ray.available_resources().get("CPU", 0)
-        while free < self.workers and time.monotonic() < deadline:
-            time.sleep(WAIT_SECONDS)
-            free = ray.available_resources().get("CPU", 0)
-        if free < self.workers:
-            raise ValueError(
-                f"{self.workers} collectors need {self.workers} CPUs of the Ray cluster; it has "
-                f"{free:g} free"
-            )
-
     def __call__(
         self,
         config: Any,
@@ -142,7 +142,7 @@ class ApeX:
         Raises:
             ValueError: If the cluster has fewer free CPUs than collectors.
         """
-        self.check_cluster()
+        check_cluster(self.workers)
         # As `fit` does: the agent checks the env's spaces and keeps what it needs (bounds).
         agent.check_env(EnvDriver(env, None, None, agent.uses_action_masks))
         if seed is not None:
@@ -170,6 +170,15 @@ class ApeX:
         if run.failure is not None:
             raise CollectorsFailed(run.failure, history.results)
         return history
+
+
+class _Snapshot(NamedTuple):
+    """The fit's clock and counters at one moment."""
+
+    time: float
+    steps: int
+    updates: int
+    wait: float
 
 
 class _Run:
@@ -205,17 +214,18 @@ class _Run:
         self.wait_seconds = 0.0
         self.collected = [0] * apex.workers
         self.lags: list[list[int]] = [[] for _ in range(apex.workers)]
-        # (time, env steps, updates, learner's wait) at: the start, the first chunk, the first
-        # update (past the warm-up: the steady state's start) and the end.
-        self.marks: dict[str, tuple[float, int, int, float]] = {}
+        # Snapshots at: the start, the first chunk, the first update (past the warm-up: the
+        # steady state's start) and the end; `window` starts the TensorBoard scalars' window.
+        self.marks: dict[str, _Snapshot] = {}
         self._mark("start")
-        now, steps, updates, _ = self.marks["start"]
-        self.window = {"time": now, "steps": steps, "updates": updates}
+        self.window = self.marks["start"]
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(time.perf_counter(), self.agent.step, self._updates(), self.wait_seconds)
 
     def _mark(self, name: str) -> None:
         if name not in self.marks:
-            now = time.perf_counter()
-            self.marks[name] = (now, self.agent.step, self._updates(), self.wait_seconds)
+            self.marks[name] = self._snapshot()
 
     def _updates(self) -> int:
         """The learner's gradient steps so far (its (critic's) optimizer's iteration count)."""
@@ -262,7 +272,7 @@ class _Run:
             self._mark("first chunk")
             self.submit(index)  # it collects the next chunk while this one is learned from
             self._learn(index, chunk)
-            if self._updates() > self.marks["start"][2]:
+            if self._updates() > self.marks["start"].updates:
                 self._mark("learning")
 
     def _done(self) -> bool:
@@ -322,17 +332,16 @@ class _Run:
         hooks.call("on_env_step_end", {})
         if self._updates() - self.published[self.version] >= self.apex.publish_every:
             self.publish()
-        if agent.step - self.window["steps"] >= self.apex.stats_every:
+        if agent.step - self.window.steps >= self.apex.stats_every:
             self._write_stats()
 
     def _write_stats(self) -> None:
         """Writes the window's `distributed/` scalars at the agent's step, and starts a new one."""
-        now, updates = time.perf_counter(), self._updates()
-        seconds = max(now - self.window["time"], 1e-9)
+        now, window = self._snapshot(), self.window
+        seconds = max(now.time - window.time, 1e-9)
         scalars = {
-            "distributed/collect_steps_per_second": (self.agent.step - self.window["steps"])
-            / seconds,
-            "distributed/updates_per_second": (updates - self.window["updates"]) / seconds,
+            "distributed/collect_steps_per_second": (now.steps - window.steps) / seconds,
+            "distributed/updates_per_second": (now.updates - window.updates) / seconds,
             "distributed/restarts": self.restarts,
             "distributed/lost_transitions": self.lost,
         }
@@ -340,8 +349,8 @@ class _Run:
             if lags:
                 scalars[f"distributed/weight_lag/collector_{index}"] = float(np.mean(lags))
         for board in self.boards:
-            board.write_scalars(scalars, self.agent.step)
-        self.window = {"time": now, "steps": self.agent.step, "updates": updates}
+            board.write_scalars(scalars, now.steps)
+        self.window = now
 
     def stop(self) -> None:
         """Stops every collector (their chunks in flight are dropped)."""
@@ -358,17 +367,17 @@ class _Run:
         """
         start, end = self.marks["start"], self.marks["end"]
         since = self.marks.get("learning", self.marks.get("first chunk", start))
-        seconds = max(end[0] - since[0], 1e-9)
+        seconds = max(end.time - since.time, 1e-9)
         return {
             "workers": self.apex.workers,
             # DDPG's and TD3's collectors explore with the agent's own noise, not an epsilon.
             "epsilons": self.apex.epsilons if self.agent.policy is not None else None,
             "env_steps_per_collector": self.collected,
-            "startup_seconds": self.marks.get("first chunk", end)[0] - start[0],
-            "collect_steps_per_second": (end[1] - since[1]) / seconds,
-            "updates": end[2] - start[2],
-            "updates_per_second": (end[2] - since[2]) / seconds,
-            "learner_wait_fraction": (end[3] - since[3]) / seconds,
+            "startup_seconds": self.marks.get("first chunk", end).time - start.time,
+            "collect_steps_per_second": (end.steps - since.steps) / seconds,
+            "updates": end.updates - start.updates,
+            "updates_per_second": (end.updates - since.updates) / seconds,
+            "learner_wait_fraction": (end.wait - since.wait) / seconds,
             "weight_lag_mean": [float(np.mean(lags)) if lags else None for lags in self.lags],
             "weight_broadcasts": self.version + 1,
             "broadcast_seconds_mean": float(np.mean(self.put_seconds)) if self.put_seconds else 0.0,

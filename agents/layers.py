@@ -78,19 +78,25 @@ class PlayerCentredView(keras.layers.Layer):
 class PlayerOffsets(keras.layers.Layer):
     """Where each channel's mass lies relative to the player: coordinate features.
 
-    For every channel c it returns sum(x[..., c] * (column - player column)) / (W - 1) and the
+    For every channel c it returns sum(x[..., c] * (column - player column)) / scale and the
     same for rows. In Blob, where each object is one pixel, that is the food's and the enemy's
-    (dx, dy) from the player, scaled to [-1, 1] (the player's own pixels add nothing): the few
-    numbers the optimal policy depends on, as smooth inputs a small dense network generalises
-    over.
+    (dx, dy) from the player (the player's own pixels add nothing): the few numbers the optimal
+    policy depends on, as smooth inputs a small dense network generalises over.
 
     Args:
         player_channel: The channel that marks the player.
+        cells: The scale, in cells: an offset of `cells` cells reads 1.0 on every grid, so a
+            network sees one cell as the same step on any grid size. None scales by the image's
+            own span (W - 1 columns, H - 1 rows: offsets in [-1, 1], a cell smaller the larger
+            the grid).
     """
 
-    def __init__(self, player_channel: int = 2, **kwargs: Any):
+    def __init__(self, player_channel: int = 2, cells: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        if cells is not None and (not isinstance(cells, int) or cells < 1):
+            raise ValueError(f"cells must be None or an int >= 1, got {cells!r}")
         self.player_channel = player_channel
+        self.cells = cells
 
     def call(self, images: Any) -> Any:
         """Returns (batch, 2 * channels): every channel's x offset, then every channel's y."""
@@ -101,8 +107,9 @@ class PlayerOffsets(keras.layers.Layer):
         y_moment = ops.einsum("bhwc,h->bc", images, ops.arange(height, dtype=images.dtype))
         col = ops.cast(col, images.dtype)[:, None]
         row = ops.cast(row, images.dtype)[:, None]
-        x_offsets = (x_moment - mass * col) / max(width - 1, 1)
-        y_offsets = (y_moment - mass * row) / max(height - 1, 1)
+        x_span, y_span = (width - 1, height - 1) if self.cells is None else (self.cells,) * 2
+        x_offsets = (x_moment - mass * col) / max(x_span, 1)
+        y_offsets = (y_moment - mass * row) / max(y_span, 1)
         return ops.concatenate([x_offsets, y_offsets], axis=-1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -111,7 +118,7 @@ class PlayerOffsets(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         """The layer's arguments."""
-        return {**super().get_config(), "player_channel": self.player_channel}
+        return {**super().get_config(), "player_channel": self.player_channel, "cells": self.cells}
 
 
 @keras.saving.register_keras_serializable(package="agents")

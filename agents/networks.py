@@ -19,6 +19,8 @@ from agents.layers import ActionBounds, PlayerCentredView, PlayerOffsets
 
 #: NAF's covariance modes: a full lower-triangular L, or its diagonal.
 COVARIANCE_MODES = ("full", "diag")
+#: The cells of offset that read 1.0 in Blob's features: Blob-v0's span (10 x 10), on every grid.
+OFFSET_CELLS = 9
 
 
 def blob_cnn(
@@ -27,6 +29,7 @@ def blob_cnn(
     hidden_units: int = 128,
     local_radius: int | None = 1,
     offsets: bool = True,
+    offset_cells: int | None = OFFSET_CELLS,
 ) -> keras.Model:
     """The default Blob Q-network: player-relative features and a small dense head.
 
@@ -42,13 +45,16 @@ def blob_cnn(
         hidden_units: Width of the two hidden layers.
         local_radius: Cells seen on each side of the player; None for the whole grid.
         offsets: False leaves out the offset features (for ablations).
+        offset_cells: The offset that reads 1.0, in cells (`agents.layers.PlayerOffsets`): the
+            same on every grid, so that the network plays grids of other sizes; None for the
+            grid's own span.
 
     Returns:
         A Keras model mapping a uint8 image batch to Q-values.
     """
     _check_image_shape(obs_shape)
     inputs = keras.Input(shape=tuple(obs_shape), name="observation")
-    features = blob_features(inputs, local_radius, offsets)
+    features = blob_features(inputs, local_radius, offsets, offset_cells)
     for _ in range(2):
         features = keras.layers.Dense(hidden_units, activation="relu")(features)
     outputs = keras.layers.Dense(int(nb_actions), kernel_initializer="zeros", name="q_values")(
@@ -58,18 +64,23 @@ def blob_cnn(
 
 
 def blob_features(
-    images: keras.KerasTensor, local_radius: int | None = 1, offsets: bool = True
+    images: keras.KerasTensor,
+    local_radius: int | None = 1,
+    offsets: bool = True,
+    offset_cells: int | None = OFFSET_CELLS,
 ) -> keras.KerasTensor:
     """Blob's player-relative features of a uint8 image batch, as `blob_cnn` sees them.
 
     The image scaled to [0, 1], then the cells around the player
     (`agents.layers.PlayerCentredView` with `local_radius`), flattened, after every colour's
-    (dx, dy) from the player (`agents.layers.PlayerOffsets`) unless `offsets` is False.
+    (dx, dy) from the player in units of `offset_cells` cells (`agents.layers.PlayerOffsets`)
+    unless `offsets` is False.
     """
     x = keras.layers.Rescaling(1.0 / 255.0)(images)
     features = keras.layers.Flatten()(PlayerCentredView(radius=local_radius)(x))
     if offsets:
-        features = keras.layers.Concatenate()([PlayerOffsets()(x), features])
+        offset_features = PlayerOffsets(cells=offset_cells)(x)
+        features = keras.layers.Concatenate()([offset_features, features])
     return features
 
 

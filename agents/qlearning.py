@@ -19,6 +19,8 @@ from agents.transitions import TransitionBatch
 
 #: Largest table the agent will allocate (states x actions), about 1 GiB of float64.
 MAX_TABLE_ENTRIES = 2**27
+#: Bytes per table entry (float64).
+TABLE_ITEMSIZE = 8
 
 
 class QLearningAgent(Agent):
@@ -81,11 +83,11 @@ class QLearningAgent(Agent):
             check_number(name, value, 0, 1, low_open=True)
         for name, value in {"gamma": gamma, "epsilon": epsilon, "min_epsilon": min_epsilon}.items():
             check_number(name, value, 0, 1)
-        nb_states = math.prod(int(n) for n in self._nvec)  # Python ints: no overflow
-        if nb_states * nb_actions > MAX_TABLE_ENTRIES:
+        entries = table_entries(observation_space, nb_actions)
+        if entries > MAX_TABLE_ENTRIES:
             raise ValueError(
-                f"a table of {nb_states} states x {nb_actions} actions (observation_space x "
-                f"nb_actions: {nb_states * nb_actions} entries, {nb_states * nb_actions * 8} "
+                f"a table of {entries // nb_actions} states x {nb_actions} actions "
+                f"(observation_space x nb_actions: {entries} entries, {entries * TABLE_ITEMSIZE} "
                 f"bytes of float64) exceeds the {MAX_TABLE_ENTRIES} entries this agent allocates"
             )
         # Row-major strides: the table row of a state, as np.ravel_multi_index would give it.
@@ -102,7 +104,7 @@ class QLearningAgent(Agent):
             check_int("seed", seed, 0)
         self.seed_value = seed
         self.rng = np.random.default_rng(seed)
-        shape = (nb_states, self.nb_actions)
+        shape = (entries // self.nb_actions, self.nb_actions)
         if isinstance(self.initial_q, float):
             self.table = np.full(shape, self.initial_q)
         else:
@@ -302,6 +304,16 @@ def _check_finite(table: np.ndarray, source: str) -> None:
     """Raises ValueError if a numeric `table` holds NaN or inf (`source` holds it)."""
     if table.dtype.kind in "fc" and not np.all(np.isfinite(table)):
         raise ValueError(f"{source} holds a table whose values are not finite (NaN or inf)")
+
+
+def table_entries(observation_space: spaces.Space, nb_actions: int) -> int:
+    """Entries of the table of `observation_space` x `nb_actions`, computed without allocating.
+
+    Raises:
+        TypeError: If the space is not Discrete or MultiDiscrete.
+    """
+    nvec = _space_layout(observation_space)[0]
+    return math.prod(int(n) for n in nvec) * int(nb_actions)  # Python ints: no overflow
 
 
 def _space_layout(space: spaces.Space) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
     python scripts/compare_agents.py                         # Q-learning vs DQN, seeds 0 1 2
     python scripts/compare_agents.py --ablation --steps 30000
     python scripts/compare_agents.py --agents dqn qlearning-tutorial --seeds 0 1 --size 5
+    python scripts/compare_agents.py --sizes 5 10 20 50 --seeds 0
 
 Each agent of the list (rows of `agents.comparison.AGENT_SPECS`) trains once per seed, for its
 preset's budget (Q-learning's table needs far more env steps than the DQN) or for --steps env steps
@@ -13,7 +14,10 @@ tenth of its budget on --val-episodes seeds of their own, and the best weights t
 evaluated at the end, on --eval-episodes fixed seeds. The random policy and the exact optimum
 (Blob's, static or moving, or a table's) are the floor and the ceiling. Writes compare.md (the
 Markdown table, also printed), compare.json (every figure) and compare.png (the learning curves)
-to --out.
+to --out. With --sizes, one such comparison per grid size goes to --out/size-<N>/, and sizes.md,
+sizes.json and sizes.png put the sizes side by side: each agent's ratio to the optimum and the
+bytes it learns (the Q-table, or the network's weights); a table that would not fit in memory is
+not trained, and its size is shown.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from agents.comparison import (
     parse_settings,
 )
 from agents.scoring import EVAL_SEED_START, VALIDATION_SEED_START, check_episodes
+from agents.size_comparison import check_sized_envs, check_sizes, compare_sizes
 
 # --- command line ---------------------------------------------------------------------------
 
@@ -68,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     blob = parser.add_argument_group("Blob options (Blob ids only; default: the id's own)")
     blob.add_argument("--size", type=int, help="cells per side of the grid")
+    blob.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="compare on each of these grid sides instead of one (sizes.md, .json, .png)",
+    )
     blob.add_argument("--moving-food", action=argparse.BooleanOptionalAction, help="food moves")
     blob.add_argument("--moving-enemy", action=argparse.BooleanOptionalAction, help="enemy moves")
     parser.add_argument(
@@ -171,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)
+        if args.sizes is not None:
+            check_sizes(config, args.sizes)
     except ValueError as error:
         parser.error(str(error))
     out_dir = Path(config.out or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -178,19 +192,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.error(f"--out {str(out_dir)!r} cannot be created: {error}")
+    report = "sizes" if args.sizes else "compare"
     try:
-        check_env(config)
+        if args.sizes:
+            check_sized_envs(config, args.sizes)
+        else:
+            check_env(config)
     except ValueError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     command = " ".join([parser.prog, *(sys.argv[1:] if argv is None else argv)])
     try:
-        results = compare(config, out_dir, command)
+        if args.sizes:
+            results = compare_sizes(config, args.sizes, out_dir, command)
+        else:
+            results = compare(config, out_dir, command)
     except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted; finished runs are in {out_dir / 'compare.json'}")
+        print(f"{parser.prog}: interrupted; finished runs are in {out_dir / (report + '.json')}")
         return 130
     print(results["table"])
-    print(f"wrote {out_dir / 'compare.md'}, compare.json and compare.png")
+    print(f"wrote {out_dir / (report + '.md')}, {report}.json and {report}.png")
     return 0
 
 

@@ -50,6 +50,20 @@ def test_player_offsets_are_the_scaled_food_and_enemy_offsets(seed):
     np.testing.assert_allclose(y_offsets[[0, 1, 2]], [(ey - py) / 9, (fy - py) / 9, 0], atol=1e-6)
 
 
+@pytest.mark.parametrize("size", [5, 10, 20])
+def test_player_offsets_in_cells_read_the_same_on_every_grid(size):
+    obs, info = blob_observation(3, size)
+    offsets = PlayerOffsets(cells=9)(obs[None].astype("float32") / 255).numpy()[0]
+    (px, py), (fx, fy) = info["player"], info["food"]
+    np.testing.assert_allclose(offsets[[1, 4]], [(fx - px) / 9, (fy - py) / 9], atol=1e-6)
+
+
+@pytest.mark.parametrize("cells", [0, -1, 2.5, "9"])
+def test_player_offsets_refuse_a_scale_that_is_no_positive_int(cells):
+    with pytest.raises(ValueError, match="cells must be None or an int >= 1"):
+        PlayerOffsets(cells=cells)
+
+
 def test_dueling_layer_rejects_unknown_types():
     with pytest.raises(ValueError, match="dueling_type"):
         DuelingQ("mean")

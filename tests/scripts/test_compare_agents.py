@@ -100,3 +100,37 @@ def test_env_the_dqn_cannot_learn_is_refused_before_training(tmp_path, capsys):
     assert compare_agents.main(argv) == 1
     assert "the DQN needs Box (array) observations" in capsys.readouterr().err
     assert not (tmp_path / "out" / "compare.json").exists()
+
+
+def test_sizes_compare_each_grid_and_report_a_table_that_does_not_fit(tmp_path):
+    argv = ["--agents", "qlearning", "--sizes", "5", "50", "--steps", "40", "--seeds", "0"]
+    argv += ["--eval-every", "20", "--curve-episodes", "3", "--eval-episodes", "4"]
+    argv += ["--val-episodes", "0", "--out", "out"]
+    done = run_script("compare_agents.py", *argv, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    results = json.loads((out / "sizes.json").read_text())
+    small, large = results["agents"]["qlearning"]["points"]
+    assert small["size"] == 5 and small["fits"] and len(small["ratios"]) == 1
+    assert small["footprint_bytes"] == 9**4 * 9 * 8
+    assert large["size"] == 50 and not large["fits"] and "ratios" not in large
+    assert large["footprint_bytes"] == 99**4 * 9 * 8 > results["table_limit_bytes"]
+    assert (out / "size-5" / "compare.json").exists() and not (out / "size-50").exists()
+    table = (out / "sizes.md").read_text()
+    assert "| 50 x 50 | Q-learning | does not fit | — | table | 6.9 GB (limit 1.1 GB) |" in table
+    assert table.strip() in done.stdout
+    assert (out / "sizes.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sizes", "5", "--size", "6"], "give --size or --sizes, not both"),
+        (["--sizes", "5", "--env-id", "CartPole-v1"], "--sizes needs a Blob env id"),
+        (["--sizes", "6", "6"], "--sizes lists a size twice"),
+    ],
+)
+def test_bad_sizes_exit_with_a_usage_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        compare_agents.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -53,9 +53,8 @@ def test_a_network_whose_weights_depend_on_the_size_is_refused():
 def test_an_agent_without_an_image_network_is_refused():
     with pytest.raises(ValueError, match="not a batch of images"):
         on_grid(dqn("mlp", "CartPole-v1"), 12)
-    table_agent = presets.build(
-        "qlearning", presets.make_env("qlearning", "Blob-v0", presets.config("qlearning", "Blob-v0"))
-    )
+    config = presets.config("qlearning", "Blob-v0")
+    table_agent = presets.build("qlearning", presets.make_env("qlearning", "Blob-v0", config))
     with pytest.raises(ValueError, match="QLearningAgent has no Keras network"):
         on_grid(table_agent, 12)
 

@@ -86,9 +86,10 @@ class PlayerOffsets(keras.layers.Layer):
     Args:
         player_channel: The channel that marks the player.
         cells: The scale, in cells: an offset of `cells` cells reads 1.0 on every grid, so a
-            network sees one cell as the same step on any grid size. None scales by the image's
-            own span (W - 1 columns, H - 1 rows: offsets in [-1, 1], a cell smaller the larger
-            the grid).
+            network sees one cell as the same step on any grid size; farther offsets are clipped
+            to +-1 (their direction: on a larger grid than it was trained on, a network still
+            sees offsets in the range it learned). None scales by the image's own span (W - 1
+            columns, H - 1 rows: offsets in [-1, 1], a cell smaller the larger the grid).
     """
 
     def __init__(self, player_channel: int = 2, cells: int | None = None, **kwargs: Any):
@@ -110,7 +111,8 @@ class PlayerOffsets(keras.layers.Layer):
         x_span, y_span = (width - 1, height - 1) if self.cells is None else (self.cells,) * 2
         x_offsets = (x_moment - mass * col) / max(x_span, 1)
         y_offsets = (y_moment - mass * row) / max(y_span, 1)
-        return ops.concatenate([x_offsets, y_offsets], axis=-1)
+        offsets = ops.concatenate([x_offsets, y_offsets], axis=-1)
+        return offsets if self.cells is None else ops.clip(offsets, -1.0, 1.0)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """(batch, 2 * channels)."""

@@ -58,6 +58,14 @@ def test_player_offsets_in_cells_read_the_same_on_every_grid(size):
     np.testing.assert_allclose(offsets[[1, 4]], [(fx - px) / 9, (fy - py) / 9], atol=1e-6)
 
 
+def test_player_offsets_in_cells_beyond_the_scale_read_their_direction():
+    env = gymnasium.make("Blob-v0", size=30)
+    obs, _ = env.reset(seed=0, options={"player": (2, 20), "food": (27, 16), "enemy": (6, 20)})
+    offsets = PlayerOffsets(cells=9)(obs[None].astype("float32") / 255).numpy()[0]
+    # x: the enemy 4 cells right, the food 25 (clipped); y: the food 4 cells up.
+    np.testing.assert_allclose(offsets, [4 / 9, 1, 0, 0, -4 / 9, 0], atol=1e-6)
+
+
 @pytest.mark.parametrize("cells", [0, -1, 2.5, "9"])
 def test_player_offsets_refuse_a_scale_that_is_no_positive_int(cells):
     with pytest.raises(ValueError, match="cells must be None or an int >= 1"):

@@ -47,8 +47,9 @@ def build_dqn(
     bounds = (observation_space.low, observation_space.high) if config.scale_obs else None
     nb_actions = int(action_space.n)
     network = networks.build(
-        config.network, observation_space.shape, nb_actions, config.hidden_units, bounds
-    )
+        config.network, observation_space.shape, nb_actions, config.hidden_units, bounds,
+        reach=config.reach,
+    )  # fmt: skip
     agent = DQNAgent(
         model=network,
         nb_actions=nb_actions,

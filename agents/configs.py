@@ -35,6 +35,11 @@ class DQNConfig:
         choices=NETWORKS,
     )
     hidden_units: int = option(128, "width of the hidden layers of blob_cnn and mlp")
+    reach: bool = option(
+        False,
+        "blob_cnn also sees, around the player, the cells each blob can reach in one step "
+        "(where a moving enemy can catch it)",
+    )
     scale_obs: bool = option(
         True,
         "mlp: observation entries with finite bounds are scaled to [-1, 1] (MountainCar's "

@@ -30,6 +30,7 @@ def blob_cnn(
     local_radius: int | None = 1,
     offsets: bool = True,
     offset_cells: int | None = OFFSET_CELLS,
+    reach: bool = False,
 ) -> keras.Model:
     """The default Blob Q-network: player-relative features and a small dense head.
 
@@ -48,13 +49,16 @@ def blob_cnn(
         offset_cells: The offset that reads 1.0, in cells (`agents.layers.PlayerOffsets`): the
             same on every grid, so that the network plays grids of other sizes; None for the
             grid's own span.
+        reach: The local view also shows where each blob can be after one step of its own
+            (every colour spread to its 8 neighbours): which of the player's moves end where a
+            moving enemy can catch it, or a moving food be caught.
 
     Returns:
         A Keras model mapping a uint8 image batch to Q-values.
     """
     _check_image_shape(obs_shape)
     inputs = keras.Input(shape=tuple(obs_shape), name="observation")
-    features = blob_features(inputs, local_radius, offsets, offset_cells)
+    features = blob_features(inputs, local_radius, offsets, offset_cells, reach)
     for _ in range(2):
         features = keras.layers.Dense(hidden_units, activation="relu")(features)
     outputs = keras.layers.Dense(int(nb_actions), kernel_initializer="zeros", name="q_values")(
@@ -68,16 +72,22 @@ def blob_features(
     local_radius: int | None = 1,
     offsets: bool = True,
     offset_cells: int | None = OFFSET_CELLS,
+    reach: bool = False,
 ) -> keras.KerasTensor:
     """Blob's player-relative features of a uint8 image batch, as `blob_cnn` sees them.
 
     The image scaled to [0, 1], then the cells around the player
-    (`agents.layers.PlayerCentredView` with `local_radius`), flattened, after every colour's
-    (dx, dy) from the player in units of `offset_cells` cells (`agents.layers.PlayerOffsets`)
-    unless `offsets` is False.
+    (`agents.layers.PlayerCentredView` with `local_radius`; with `reach`, of the image and of
+    its 3 x 3 max-pool, the cells each colour reaches in one step), flattened, after every
+    colour's (dx, dy) from the player in units of `offset_cells` cells
+    (`agents.layers.PlayerOffsets`) unless `offsets` is False.
     """
     x = keras.layers.Rescaling(1.0 / 255.0)(images)
-    features = keras.layers.Flatten()(PlayerCentredView(radius=local_radius)(x))
+    seen = x
+    if reach:
+        spread = keras.layers.MaxPooling2D(pool_size=3, strides=1, padding="same")(x)
+        seen = keras.layers.Concatenate()([x, spread])  # the player's channel stays the third
+    features = keras.layers.Flatten()(PlayerCentredView(radius=local_radius)(seen))
     if offsets:
         offset_features = PlayerOffsets(cells=offset_cells)(x)
         features = keras.layers.Concatenate()([offset_features, features])
@@ -365,6 +375,7 @@ def build(
     nb_actions: int,
     hidden_units: int = 128,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    reach: bool = False,
 ) -> keras.Model:
     """The Q-network `name` for observations of `obs_shape`.
 
@@ -375,9 +386,11 @@ def build(
         nb_actions: Number of discrete actions.
         hidden_units: Width of the hidden layers of blob_cnn and mlp.
         bounds: For the mlp: the observation space's (low, high), to scale its finite entries.
+        reach: For blob_cnn: also the cells each blob can reach in one step (see `blob_cnn`).
 
     Raises:
-        ValueError: If the name is unknown or the network does not take such observations.
+        ValueError: If the name is unknown or the network does not take such observations,
+            or `reach` is asked of another network than blob_cnn.
     """
     obs_shape = tuple(obs_shape)
     names = ("auto", "blob_cnn", "tutorial_cnn", "mlp")
@@ -385,6 +398,8 @@ def build(
         raise ValueError(f"network must be one of {', '.join(names)}, got {name!r}")
     if name == "auto":
         name = "tutorial_cnn" if len(obs_shape) == 3 else "mlp"
+    if reach and name != "blob_cnn":
+        raise ValueError(f"reach is an option of the network blob_cnn, not of {name}")
     if name == "mlp":
         return mlp(obs_shape, nb_actions, hidden_units, bounds)
     if len(obs_shape) != 3:
@@ -394,7 +409,7 @@ def build(
         )
     if name == "tutorial_cnn":
         return tutorial_cnn(obs_shape, nb_actions)
-    return blob_cnn(obs_shape, nb_actions, hidden_units=hidden_units)
+    return blob_cnn(obs_shape, nb_actions, hidden_units=hidden_units, reach=reach)
 
 
 def _check_image_shape(obs_shape: Sequence[int]) -> None:

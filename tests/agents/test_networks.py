@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import blobenv  # noqa: F401  (registers Blob-v0)
+from agents import networks
 from agents.layers import DuelingQ, PlayerCentredView, PlayerOffsets
-from agents.networks import blob_cnn, tutorial_cnn
+from agents.networks import blob_cnn, blob_features, tutorial_cnn
 
 
 def blob_observation(seed: int, size: int = 10):
@@ -70,6 +71,23 @@ def test_player_offsets_in_cells_beyond_the_scale_read_their_direction():
 def test_player_offsets_refuse_a_scale_that_is_no_positive_int(cells):
     with pytest.raises(ValueError, match="cells must be None or an int >= 1"):
         PlayerOffsets(cells=cells)
+
+
+def test_reach_shows_which_moves_end_where_the_enemy_can_step():
+    env = gymnasium.make("Blob-v0")
+    obs, _ = env.reset(seed=0, options={"player": (3, 3), "food": (8, 8), "enemy": (5, 2)})
+    inputs = keras.Input(obs.shape)
+    features = keras.Model(inputs, blob_features(inputs, reach=True))(obs[None]).numpy()[0]
+    view = features[6:].reshape(3, 3, 7)  # after the 6 offsets: 3 colours, their reach, grid
+    enemy_reach = view[..., 3]
+    # The enemy two cells right and one up: it can step next to the player's right side only.
+    np.testing.assert_array_equal(enemy_reach, [[0, 0, 1], [0, 0, 1], [0, 0, 0]])
+    assert view[..., 0].sum() == 0  # the enemy itself is not in the 3 x 3 view
+
+
+def test_reach_is_an_option_of_blob_cnn_alone():
+    with pytest.raises(ValueError, match="reach is an option of the network blob_cnn"):
+        networks.build("tutorial_cnn", (10, 10, 3), 9, reach=True)
 
 
 def test_dueling_layer_rejects_unknown_types():

@@ -86,18 +86,30 @@ class PlayerOffsets(keras.layers.Layer):
     Args:
         player_channel: The channel that marks the player.
         cells: The scale, in cells: an offset of `cells` cells reads 1.0 on every grid, so a
-            network sees one cell as the same step on any grid size; farther offsets are clipped
-            to +-1 (their direction: on a larger grid than it was trained on, a network still
-            sees offsets in the range it learned). None scales by the image's own span (W - 1
-            columns, H - 1 rows: offsets in [-1, 1], a cell smaller the larger the grid).
+            network sees one cell as the same step on any grid size. None scales by the image's
+            own span (W - 1 columns, H - 1 rows: offsets in [-1, 1], a cell smaller the larger
+            the grid).
+        limit: With `cells`: offsets beyond `limit` cells read as `limit` cells, their
+            direction kept (`agents.transfer` sets it to the span a network was trained on,
+            so that on a larger grid it sees offsets in the range it learned); None: no limit.
     """
 
-    def __init__(self, player_channel: int = 2, cells: int | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        player_channel: int = 2,
+        cells: int | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
-        if cells is not None and (not isinstance(cells, int) or cells < 1):
-            raise ValueError(f"cells must be None or an int >= 1, got {cells!r}")
+        for name, value in (("cells", cells), ("limit", limit)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
+        if limit is not None and cells is None:
+            raise ValueError("limit needs cells: it is a number of cells")
         self.player_channel = player_channel
         self.cells = cells
+        self.limit = limit
 
     def call(self, images: Any) -> Any:
         """Returns (batch, 2 * channels): every channel's x offset, then every channel's y."""
@@ -112,7 +124,10 @@ class PlayerOffsets(keras.layers.Layer):
         x_offsets = (x_moment - mass * col) / max(x_span, 1)
         y_offsets = (y_moment - mass * row) / max(y_span, 1)
         offsets = ops.concatenate([x_offsets, y_offsets], axis=-1)
-        return offsets if self.cells is None else ops.clip(offsets, -1.0, 1.0)
+        if self.limit is None:
+            return offsets
+        bound = self.limit / self.cells
+        return ops.clip(offsets, -bound, bound)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """(batch, 2 * channels)."""
@@ -120,7 +135,12 @@ class PlayerOffsets(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         """The layer's arguments."""
-        return {**super().get_config(), "player_channel": self.player_channel, "cells": self.cells}
+        return {
+            **super().get_config(),
+            "player_channel": self.player_channel,
+            "cells": self.cells,
+            "limit": self.limit,
+        }
 
 
 @keras.saving.register_keras_serializable(package="agents")

@@ -3,12 +3,15 @@
 `blob_cnn`'s features are relative to the player: the food's and the enemy's offsets in cells
 (`agents.layers.PlayerOffsets` with a fixed `cells` scale) and the 3 x 3 cells around it, so
 none of its weights depends on the grid's size. `on_grid` rebuilds such an agent's network for
-N x N images with the same weights; a network whose weights do depend on the size (the tutorial's
-CNN, an MLP over the whole image) is refused with the layer that differs.
+N x N images with the same weights, its offsets limited to the span of the grid it was trained on
+(on a larger grid, food 30 cells away reads as food 9 cells away in the same direction: inputs in
+the range the network learned); a network whose weights do depend on the size (the tutorial's
+CNN, an MLP over the whole image) is refused with the weight that differs.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +45,7 @@ def on_grid(agent: Any, size: int) -> Any:
     shape = tuple(network.input_shape)
     if len(shape) != 4:
         raise ValueError(f"the network's input {shape} is not a batch of images (N, H, W, C)")
+    network = keras.models.model_from_json(_limit_offsets(config["model"], max(shape[1:3]) - 1))
     resized = keras.models.clone_model(
         network, input_tensors=keras.Input((size, size, shape[-1]), name="observation")
     )
@@ -57,6 +61,16 @@ def on_grid(agent: Any, size: int) -> Any:
             )
     moved.set_weights(weights)
     return moved
+
+
+def _limit_offsets(model_json: str, span: int) -> str:
+    """The network's JSON with every cell-scaled `PlayerOffsets` limited to `span` cells."""
+    document = json.loads(model_json)
+    for layer in document["config"]["layers"]:
+        options = layer["config"]
+        if layer["class_name"] == "PlayerOffsets" and options.get("cells") is not None:
+            options["limit"] = min(span, options.get("limit") or span)
+    return json.dumps(document)
 
 
 def evaluate_on_sizes(

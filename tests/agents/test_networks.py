@@ -59,18 +59,28 @@ def test_player_offsets_in_cells_read_the_same_on_every_grid(size):
     np.testing.assert_allclose(offsets[[1, 4]], [(fx - px) / 9, (fy - py) / 9], atol=1e-6)
 
 
-def test_player_offsets_in_cells_beyond_the_scale_read_their_direction():
+@pytest.mark.parametrize(("limit", "food_dx"), [(None, 25 / 9), (9, 1.0), (18, 2.0)])
+def test_player_offsets_beyond_the_limit_read_as_the_limit(limit, food_dx):
     env = gymnasium.make("Blob-v0", size=30)
     obs, _ = env.reset(seed=0, options={"player": (2, 20), "food": (27, 16), "enemy": (6, 20)})
-    offsets = PlayerOffsets(cells=9)(obs[None].astype("float32") / 255).numpy()[0]
-    # x: the enemy 4 cells right, the food 25 (clipped); y: the food 4 cells up.
-    np.testing.assert_allclose(offsets, [4 / 9, 1, 0, 0, -4 / 9, 0], atol=1e-6)
+    offsets = PlayerOffsets(cells=9, limit=limit)(obs[None].astype("float32") / 255).numpy()[0]
+    # x: the enemy 4 cells right, the food 25; y: the food 4 cells up.
+    np.testing.assert_allclose(offsets, [4 / 9, food_dx, 0, 0, -4 / 9, 0], atol=1e-6)
 
 
-@pytest.mark.parametrize("cells", [0, -1, 2.5, "9"])
-def test_player_offsets_refuse_a_scale_that_is_no_positive_int(cells):
-    with pytest.raises(ValueError, match="cells must be None or an int >= 1"):
-        PlayerOffsets(cells=cells)
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"cells": 0}, "cells must be None or an int >= 1"),
+        ({"cells": 2.5}, "cells must be None or an int >= 1"),
+        ({"cells": "9"}, "cells must be None or an int >= 1"),
+        ({"cells": 9, "limit": 0}, "limit must be None or an int >= 1"),
+        ({"limit": 9}, "limit needs cells"),
+    ],
+)
+def test_player_offsets_refuse_a_scale_or_limit_that_is_no_positive_int(options, message):
+    with pytest.raises(ValueError, match=message):
+        PlayerOffsets(**options)
 
 
 def test_reach_shows_which_moves_end_where_the_enemy_can_step():

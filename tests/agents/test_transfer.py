@@ -45,6 +45,16 @@ def test_the_network_on_another_grid_gives_the_same_q_values_for_the_same_neighb
     assert agent.model.input_shape == (None, 10, 10, 3)  # the original is left as it was
 
 
+def test_on_a_larger_grid_far_offsets_read_as_the_farthest_the_network_was_trained_on():
+    agent = dqn()
+    moved = on_grid(agent, 30)
+    # Food 25 cells right of the player on 30 x 30 reads as food 9 cells right on 10 x 10.
+    far = image(30, (0, 4), (25, 4), (0, 8))
+    near = image(10, (0, 4), (9, 4), (0, 8))
+    q_far = moved.model.predict(far[None], verbose=0)
+    np.testing.assert_allclose(q_far, agent.model.predict(near[None], verbose=0), rtol=1e-5)
+
+
 def test_a_network_whose_weights_depend_on_the_size_is_refused():
     with pytest.raises(ValueError, match="weights depend on the grid size: weight .* on 20 x 20"):
         on_grid(dqn("tutorial_cnn"), 20)

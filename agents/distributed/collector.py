@@ -1,8 +1,9 @@
 """A collector of Ape-X: its own env, a copy of the agent's networks, its own exploration.
 
 The class is plain Python (it never imports ray), so it can be run and tested in one process;
-`agents.distributed.learner` makes it a Ray actor. A DQN collector acts with a fixed epsilon
-(DDPG's and TD3's with the agent's own noise process), turns its env's steps into the agent's
+`agents.distributed.learner` makes it a Ray actor. A DQN collector acts with an epsilon of its
+own, annealed to it from the agent's first over the agent's schedule (DDPG's and TD3's with the
+agent's own noise process), turns its env's steps into the agent's
 n-step transitions (as the agent stores them: `storable`) and gives each its TD error under
 the weights it acted with: the initial priority Ape-X gives new data.
 """
@@ -54,7 +55,7 @@ class Chunk(NamedTuple):
 
 
 class Collector:
-    """Steps a vector env of the run's preset with a copy of the agent, at a fixed epsilon.
+    """Steps a vector env of the run's preset with a copy of the agent, at its own epsilon.
 
     Args:
         run_config: The run's `agents.run_config.RunConfig` as JSON (`to_json()`).
@@ -77,7 +78,7 @@ class Collector:
             pass
         from agents import presets
         from agents.env_driver import EnvDriver
-        from agents.policy import EpsGreedyQPolicy
+        from agents.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
         from agents.run_config import RunConfig
 
         self.config = RunConfig.from_json(run_config).resolved()
@@ -91,7 +92,13 @@ class Collector:
                 f"not {config.agent}"
             )
         if self.agent.policy is not None:  # a Q-learner's epsilon; DDPG's noise is its own
-            self.agent.policy = EpsGreedyQPolicy(self.epsilon)
+            # From the agent's first epsilon down to this collector's, over the agent's
+            # schedule: a network that knows nothing yet is not followed greedily.
+            hyper = config.hyper
+            self.agent.policy = LinearAnnealedPolicy(
+                EpsGreedyQPolicy(), "eps", value_max=max(hyper.eps_start, self.epsilon),
+                value_min=self.epsilon, value_test=0.0, nb_steps=hyper.eps_steps,
+            )  # fmt: skip
         self.agent.training = True
         self.driver = EnvDriver(self.env, None, None, self.agent.uses_action_masks)
         self.agent.check_env(self.driver)

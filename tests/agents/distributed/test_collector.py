@@ -50,6 +50,15 @@ def test_a_chunk_holds_n_step_transitions_with_their_td_errors(collector):
     assert all(1 <= length <= 200 for length in lengths)
 
 
+def test_a_collectors_epsilon_anneals_from_the_agents_first_to_its_own(collector):
+    eps_steps = collector.config.hyper.eps_steps
+    for step, expected in [(0, 1.0), (eps_steps // 2, (1.0 + 0.4**8) / 2), (eps_steps, 0.4**8)]:
+        collector.agent.step = step
+        assert collector.agent.acting_policy().value == pytest.approx(expected)
+    collector.agent.step = 10 * eps_steps
+    assert collector.agent.acting_policy().value == pytest.approx(0.4**8)
+
+
 def test_weights_are_set_only_for_a_new_version(collector):
     weights = [np.zeros_like(w) for w in collector.agent.get_weights()]
     collector.collect(weights, version=5, steps=1, incarnation=(0, 0))

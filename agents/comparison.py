@@ -23,8 +23,14 @@ import gymnasium
 import numpy as np
 
 from agents import presets
-from agents.atomic import write_json, write_text
-from agents.comparison_report import THRESHOLDS, first_reaching, markdown_table, plot_curves
+from agents.atomic import write_json
+from agents.comparison_report import (
+    THRESHOLDS,
+    first_reaching,
+    markdown_table,
+    plot_curves,
+    write_report,
+)
 from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import option_fields, to_json
 from agents.replay import gradient_steps
@@ -334,10 +340,7 @@ def compare(config: CompareConfig, out_dir: Path, command: str = "") -> dict[str
             results["agents"][name]["runs"].append(run)
             print(describe_run(run), flush=True)
             write_json(json_path, results)
-    results["table"] = markdown_table(results)
-    write_json(json_path, results)
-    write_text(out_dir / "compare.md", results["table"] + "\n")
-    plot_curves(results, out_dir / "compare.png")
+    write_report(results, out_dir, "compare", markdown_table, plot_curves)
     return results
 
 

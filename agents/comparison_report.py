@@ -6,14 +6,30 @@ Both read the results `agents.comparison.compare` writes to compare.json.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from agents.atomic import write_json, write_text
+
 #: Fractions of the optimum whose first crossing the table reports.
 THRESHOLDS = (0.9, 0.95)
+
+
+def write_report(
+    results: dict[str, Any],
+    out_dir: Path,
+    stem: str,
+    table: Callable[[dict[str, Any]], str],
+    plot: Callable[[dict[str, Any], Path], None],
+) -> None:
+    """Adds `table(results)` to `results` as "table"; writes `<stem>`.json, .md and .png."""
+    results["table"] = table(results)
+    write_json(out_dir / f"{stem}.json", results)
+    write_text(out_dir / f"{stem}.md", results["table"] + "\n")
+    plot(results, out_dir / f"{stem}.png")
 
 
 def first_reaching(

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from agents import presets
-from agents.atomic import write_json, write_text
+from agents.atomic import write_json
 from agents.comparison import AGENT_SPECS, CompareConfig, check_env, compare
-from agents.comparison_report import mean_std
+from agents.comparison_report import mean_std, write_report
 from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import to_json
 from agents.qlearning import MAX_TABLE_ENTRIES, TABLE_ITEMSIZE, table_entries
@@ -148,10 +148,7 @@ def compare_sizes(
                 point["train_seconds"] = [run["train_seconds"] for run in runs[name]]
             results["agents"][name]["points"].append(point)
         write_json(json_path, results)
-    results["table"] = sizes_table(results)
-    write_json(json_path, results)
-    write_text(out_dir / "sizes.md", results["table"] + "\n")
-    plot_sizes(results, out_dir / "sizes.png")
+    write_report(results, out_dir, "sizes", sizes_table, plot_sizes)
     return results
 
 

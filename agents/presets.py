@@ -114,6 +114,7 @@ PRESETS: dict[tuple[str, str], Preset] = {
             delta_clip=10.0,
             prioritized=False,
             n_step=3,
+            reach=True,
         ),
         "ablation from Blob-v0's row (seed 0, 60,000-120,000 steps, then seeds 0-2 at 240,000; "
         "train_blob.py with these options): with a moving enemy ending a move beside it costs "
@@ -122,7 +123,10 @@ PRESETS: dict[tuple[str, str], Preset] = {
         "it prioritized replay inflated the Q-values (greedy worse than random), so uniform "
         "replay; 3-step returns and lr 5e-4 learned faster; a radius-2 local view did not "
         "help. Greedy +0.8, +0.8, +3.0 (0.05, 0.05, 0.20 of the exact optimum, 96-98% "
-        "success) against -15.6 for Blob-v0's row: better, far from the optimum (issue 18)",
+        "success) against -15.6 for Blob-v0's row. Then the enemy's one-step reach in the "
+        "local view (reach): +4.64, +3.24, +5.38 (0.30, 0.21, 0.35; 97.2-98.0% success; "
+        "374-457 s of training; train_blob.py --env-id BlobMoving-v0 --seed S, 2026-12-02): "
+        "better on every seed, still far from the optimum (issue 18)",
     ),
     ("dqn", "Blob-5x5-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row"),
     ("qlearning", "Blob-v0"): _BLOB_QLEARNING,

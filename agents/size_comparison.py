@@ -187,6 +187,7 @@ def plot_sizes(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import numpy as np
 
     figure, (ratio_axis, bytes_axis) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -220,7 +221,12 @@ def plot_sizes(results: dict[str, Any], path: Path) -> None:
                 label=f"{entry['label']}: would not fit",
             )
     ratio_axis.axhline(1.0, color="black", linewidth=1, label="exact optimum")
-    ratio_axis.set_ylabel("greedy return / exact optimum")
+    # As the learning curves: linear within [-1, 1], logarithmic below (a failed run is -50).
+    ratio_axis.set_yscale("symlog", linthresh=1.0, linscale=3.0)
+    ratio_axis.set_yticks([-100, -10, -1, -0.5, 0, 0.5, 0.9, 1])
+    ratio_axis.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ratio_axis.set_ylim(top=1.1)
+    ratio_axis.set_ylabel("greedy return / exact optimum (log scale below -1)")
     bytes_axis.axhline(
         results["table_limit_bytes"], color="gray", linestyle="--", label="table limit"
     )

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, replay, weights_file
+from agents.compiled import Compiled
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -196,9 +197,9 @@ class DDPGAgent(Agent):
         self.target_critics = [_copy(critic) for critic in self.critics]
         self.actor_optimizer.build(self.actor.trainable_variables)
         self.critic_optimizer.build(self._critic_variables())
-        self._act_fn = tf.function(self._act, reduce_retracing=True)
-        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True)
-        self._td_fn = tf.function(self._td_errors, reduce_retracing=True)
+        self._act_fn = Compiled(self._act)
+        self._train_many_fn = Compiled(self._train_steps)
+        self._td_fn = Compiled(self._td_errors)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, replay, weights_file
+from agents.compiled import Compiled
 from agents.core import Agent
 from agents.env_driver import EnvDriver
 from agents.hyperparameters import check_int, check_number
@@ -163,9 +164,9 @@ class DQNAgent(Agent):
         self.target_model = keras.models.clone_model(self.model)
         self.target_model.set_weights(self.model.get_weights())
         self.optimizer.build(self.model.trainable_variables)
-        self._q_fn = tf.function(self._q_values, reduce_retracing=True, jit_compile=xla)
-        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True, jit_compile=xla)
-        self._td_fn = tf.function(self._td_errors, reduce_retracing=True, jit_compile=xla)
+        self._q_fn = Compiled(self._q_values, jit_compile=xla)
+        self._train_many_fn = Compiled(self._train_steps, jit_compile=xla)
+        self._td_fn = Compiled(self._td_errors, jit_compile=xla)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:

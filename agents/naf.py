@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, replay, weights_file
+from agents.compiled import Compiled
 from agents.core import Agent
 from agents.env_driver import EnvDriver, require_action_space
 from agents.hyperparameters import check_int, check_number
@@ -149,8 +150,8 @@ class NAFAgent(Agent):
         self.target_V_model = keras.models.clone_model(self.V_model)
         self.target_V_model.set_weights(self.V_model.get_weights())
         self.optimizer.build(self.trainable_variables)
-        self._mu_fn = tf.function(self._greedy_actions, reduce_retracing=True)
-        self._train_many_fn = tf.function(self._train_steps, reduce_retracing=True)
+        self._mu_fn = Compiled(self._greedy_actions)
+        self._train_many_fn = Compiled(self._train_steps)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from agents import agent_state, keras_state, weights_file
+from agents.compiled import Compiled
 from agents.core import Agent
 from agents.env_driver import EnvDriver
 from agents.hyperparameters import check_int, check_number
@@ -108,8 +109,8 @@ class SARSAAgent(Agent):
         self.optimizer = keras.optimizers.get(optimizer)
         self._metric_fns = metric_functions(metrics)
         self.optimizer.build(self.model.trainable_variables)
-        self._q_fn = tf.function(self._q_values, reduce_retracing=True)
-        self._train_fn = tf.function(self._train_step, reduce_retracing=True)
+        self._q_fn = Compiled(self._q_values)
+        self._train_fn = Compiled(self._train_step)
         self.compiled = True
 
     def check_env(self, driver: EnvDriver) -> None:

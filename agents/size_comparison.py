@@ -31,7 +31,7 @@ from blobenv.rules import check_size
 class Footprint(NamedTuple):
     """What an agent learns on one env, in bytes, and whether it is allocated at all."""
 
-    bytes: int
+    footprint_bytes: int
     kind: str  # "table" or "network"
     fits: bool
 
@@ -142,7 +142,6 @@ def compare_sizes(
             results["optimum"][str(size)] = (sub["optimum"] or {}).get("mean_return")
         for name in config.agents:
             point = {"size": int(size), **points[name]._asdict()}
-            point["footprint_bytes"] = point.pop("bytes")
             if name in runs:
                 point["ratios"] = [run["final"].get("ratio_to_optimum") for run in runs[name]]
                 point["train_seconds"] = [run["train_seconds"] for run in runs[name]]

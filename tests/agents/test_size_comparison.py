@@ -26,7 +26,7 @@ def test_a_networks_footprint_is_its_weights_and_the_same_on_every_grid():
     # blob_cnn: 6 offsets + 3 x 3 local cells of 4 channels (3 colours and the grid mask) -> 16
     # -> 16 -> the dueling head (9 advantages + the value).
     parameters = (42 * 16 + 16) + (16 * 16 + 16) + (16 * 10 + 10)
-    assert small.bytes == 4 * parameters
+    assert small.footprint_bytes == 4 * parameters
 
 
 @pytest.mark.parametrize(

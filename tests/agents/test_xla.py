@@ -65,10 +65,10 @@ def agent() -> DQNAgent:
 def test_the_dqn_compiles_its_steps_as_told_and_keeps_the_choice_in_its_config(jit_compile):
     dqn = agent()
     dqn.compile("adam", jit_compile=jit_compile)
-    assert dqn._train_many_fn._jit_compile is (jit_compile is not False)
+    assert dqn._train_many_fn.function._jit_compile is (jit_compile is not False)
     rebuilt = DQNAgent.from_config(dqn.get_config())
     assert rebuilt.jit_compile == jit_compile
-    assert rebuilt._train_many_fn._jit_compile is (jit_compile is not False)
+    assert rebuilt._train_many_fn.function._jit_compile is (jit_compile is not False)
     obs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_allclose(dqn._q_fn(obs).numpy(), dqn.model(obs).numpy(), atol=1e-5)
 

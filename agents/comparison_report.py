@@ -6,7 +6,7 @@ Both read the results `agents.comparison.compare` writes to compare.json.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,12 @@ def write_report(
     write_json(out_dir / f"{stem}.json", results)
     write_text(out_dir / f"{stem}.md", results["table"] + "\n")
     plot(results, out_dir / f"{stem}.png")
+
+
+def markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table: the header, its rule, then one line per row (cells as text)."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 def first_reaching(
@@ -72,7 +78,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         percent = f"{100 * fraction:.0f}%"
         header += [f"Steps to {percent}", f"Seconds to {percent}"]
     header.append("Train seconds")
-    rows = [header, ["---"] * len(header)]
+    rows = []
 
     def figures(label: str, finals: list[dict], runs: list[dict]) -> list[str]:
         row = [label, mean_std([f["mean_return"] for f in finals], 2)]
@@ -92,7 +98,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         rows.append(figures(entry["label"], [run["final"] for run in runs], runs))
     if results["optimum"]:
         rows.append(figures("Optimum (exact)", [results["optimum"]], []))
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown(header, rows)
 
 
 def plot_curves(results: dict[str, Any], path: Path) -> None:

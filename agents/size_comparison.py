@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from agents import presets
 from agents.atomic import write_json
 from agents.comparison import AGENT_SPECS, CompareConfig, check_env, compare
-from agents.comparison_report import mean_std, write_report
+from agents.comparison_report import markdown, mean_std, write_report
 from agents.environments import make_env, resolve_env_id, spaces_of
 from agents.options import to_json
 from agents.qlearning import MAX_TABLE_ENTRIES, TABLE_ITEMSIZE, table_entries
@@ -161,7 +161,7 @@ def _bytes_text(count: int) -> str:
 def sizes_table(results: dict[str, Any]) -> str:
     """The size comparison as a Markdown table: one row per size and agent."""
     header = ["Grid", "Agent", "Ratio to optimum", "Train seconds", "Learns", "Bytes"]
-    rows = [header, ["---"] * len(header)]
+    rows = []
     for index, size in enumerate(results["sizes"]):
         for entry in results["agents"].values():
             if index >= len(entry["points"]):
@@ -177,7 +177,7 @@ def sizes_table(results: dict[str, Any]) -> str:
             rows.append(
                 [f"{size} x {size}", entry["label"], ratio, seconds, point["kind"], learned]
             )
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown(header, rows)
 
 
 def plot_sizes(results: dict[str, Any], path: Path) -> None:

@@ -11,10 +11,10 @@ CNN, an MLP over the whole image) is refused with the weight that differs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from agents.comparison_report import markdown
 from agents.scoring import evaluate_agent, evaluation_seeds
 from blobenv.rules import check_size
 
@@ -35,6 +35,8 @@ def on_grid(agent: Any, size: int) -> Any:
     """
     import keras
 
+    from agents.layers import PlayerOffsets
+
     config = agent.get_config()
     if not isinstance(config.get("model"), str):
         raise ValueError(
@@ -45,9 +47,19 @@ def on_grid(agent: Any, size: int) -> Any:
     shape = tuple(network.input_shape)
     if len(shape) != 4:
         raise ValueError(f"the network's input {shape} is not a batch of images (N, H, W, C)")
-    network = keras.models.model_from_json(_limit_offsets(config["model"], max(shape[1:3]) - 1))
+    span = max(shape[1:3]) - 1
+
+    def clone(layer: Any) -> Any:
+        """The layer anew; a cell-scaled `PlayerOffsets` limited to the trained span."""
+        options = layer.get_config()
+        if isinstance(layer, PlayerOffsets) and layer.cells is not None:
+            options["limit"] = min(span, layer.limit or span)
+        return type(layer).from_config(options)
+
     resized = keras.models.clone_model(
-        network, input_tensors=keras.Input((size, size, shape[-1]), name="observation")
+        network,
+        input_tensors=keras.Input((size, size, shape[-1]), name="observation"),
+        clone_function=clone,
     )
     moved = type(agent).from_config({**config, "model": resized.to_json()})
     weights, expected = agent.get_weights(), moved.get_weights()
@@ -61,16 +73,6 @@ def on_grid(agent: Any, size: int) -> Any:
             )
     moved.set_weights(weights)
     return moved
-
-
-def _limit_offsets(model_json: str, span: int) -> str:
-    """The network's JSON with every cell-scaled `PlayerOffsets` limited to `span` cells."""
-    document = json.loads(model_json)
-    for layer in document["config"]["layers"]:
-        options = layer["config"]
-        if layer["class_name"] == "PlayerOffsets" and options.get("cells") is not None:
-            options["limit"] = min(span, options.get("limit") or span)
-    return json.dumps(document)
 
 
 def evaluate_on_sizes(
@@ -101,9 +103,9 @@ def evaluate_on_sizes(
 def transfer_table(rows: Sequence[dict[str, Any]]) -> str:
     """The evaluations as a Markdown table, one row per size."""
     header = ["Grid", "Mean return", "Optimum", "Ratio to optimum", "Success", "Cut at the limit"]
-    lines = [header, ["---"] * len(header)]
-    for row in rows:
-        lines.append(
+    return markdown(
+        header,
+        (
             [
                 f"{row['size']} x {row['size']}",
                 f"{row['mean_return']:.2f}",
@@ -112,5 +114,6 @@ def transfer_table(rows: Sequence[dict[str, Any]]) -> str:
                 f"{100 * row['success_rate']:.1f}%",
                 str(row["episodes_cut"]),
             ]
-        )
-    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+            for row in rows
+        ),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.comparison_report import mean_std
+from agents.comparison_report import markdown, mean_std
 
 _NAMES = {"ours": "blobenv", "sb3": "SB3 + RL Zoo"}
 
@@ -26,7 +26,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         "Env steps to threshold (median)", "Seconds to threshold (median)",
         "Gradient steps / s", "Train seconds",
     ]  # fmt: skip
-    rows = [header, ["---"] * len(header)]
+    rows = []
     for name, entry in results["rows"].items():
         row = entry["row"]
         metric = "ratio" if row["metric"] == "ratio_to_optimum" else "return"
@@ -40,7 +40,7 @@ def markdown_table(results: dict[str, Any]) -> str:
                 _median([r["seconds"] for r in reached], 1), mean_std(rates, 0),
                 mean_std([run["train_seconds"] for run in runs], 1),
             ])  # fmt: skip
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown(header, rows)
 
 
 def plot_curves(results: dict[str, Any], path: Path) -> None:

@@ -6,8 +6,8 @@ greedily every `eval_every` steps on `curve_episodes` fixed seeds: the learning 
 the env steps and training seconds to reach 90% and 95% of the exact optimum come. As
 `agents.training` does, it is validated every tenth of its budget on seeds of their own, and the
 best weights there are the ones evaluated at the end, on `eval_episodes` fixed seeds. The random
-policy and the exact optimum (Blob's, static or moving, or a table's) are the floor and the
-ceiling.
+policy (and, on Blob games, the cautious heuristic of `blobenv.heuristic`) and the exact optimum
+(Blob's, static or moving, or a table's) are the floors and the ceiling.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from agents.scoring import (
     validation,
     validation_interval,
 )
+from blobenv.heuristic import cautious_actions
+from blobenv.observation import positions_from_rgb
 from blobenv.registration import MAX_EPISODE_STEPS
 
 
@@ -165,6 +167,24 @@ class RandomAgent:
         return space.start + self.rng.integers(0, space.n, len(obs))
 
 
+class HeuristicAgent:
+    """Blob's hand-written floor: `blobenv.heuristic` on the cells read from rgb observations.
+
+    Args:
+        size: The grid size.
+        moving_enemy: Whether the enemy moves (the heuristic then keeps out of its reach).
+    """
+
+    def __init__(self, size: int, moving_enemy: bool):
+        self.size, self.moving_enemy = size, moving_enemy
+        self.training = False
+
+    def forward(self, obs: np.ndarray) -> np.ndarray:
+        """The heuristic's action per rgb observation."""
+        cells = positions_from_rgb(obs)
+        return cautious_actions(*cells, self.size, self.moving_enemy)
+
+
 # --- running --------------------------------------------------------------------------------
 
 
@@ -251,7 +271,12 @@ def curve_point(
 
 
 def baselines(config: CompareConfig) -> dict[str, Any]:
-    """The random policy (one run per seed) and the exact optimum (Blob's or a table's)."""
+    """The floors and the ceiling that a comparison's agents are shown against.
+
+    The random policy (one run per seed); on Blob games the cautious heuristic
+    (`blobenv.heuristic`, played on rgb images whatever the agents see; deterministic, so one
+    run); the exact optimum (Blob's or a table's).
+    """
     env_kwargs = dict(config.env_kwargs)
     env = make_env(resolve_env_id(config.env_id).id, env_kwargs)
     try:
@@ -263,11 +288,14 @@ def baselines(config: CompareConfig) -> dict[str, Any]:
     for seed in config.seeds:
         final = evaluate_agent(RandomAgent(action_space, seed), config.env_id, seeds, env_kwargs)
         random_runs.append({"seed": seed, "final": final})
-    result: dict[str, Any] = {"random": random_runs, "optimum": None}
+    result: dict[str, Any] = {"random": random_runs, "heuristic": None, "optimum": None}
     optimum = blob_optimum(config.env_id, env_kwargs, seeds)
     if optimum is not None:
-        result["optimum"] = {"mean_return": float(optimum.mean()), "ratio_to_optimum": 1.0}
         options = blob_options(config.env_id, env_kwargs)
+        heuristic = HeuristicAgent(int(options.get("size", 10)), bool(options.get("moving_enemy")))
+        rgb_kwargs = {**env_kwargs, "obs_type": "rgb"}
+        result["heuristic"] = evaluate_agent(heuristic, config.env_id, seeds, rgb_kwargs)
+        result["optimum"] = {"mean_return": float(optimum.mean()), "ratio_to_optimum": 1.0}
         if not (options.get("moving_food") or options.get("moving_enemy")):
             # An episode that never reaches the food returns -1 per step; any success more.
             result["optimum"]["success_rate"] = float((optimum > -MAX_EPISODE_STEPS).mean())

@@ -72,7 +72,7 @@ def _reached_cell(runs: list[dict[str, Any]], fraction: float, key: str, digits:
 
 
 def markdown_table(results: dict[str, Any]) -> str:
-    """The comparison as a Markdown table: one row per agent, random first, optimum last."""
+    """The comparison as a Markdown table: one row per agent, the floors first, optimum last."""
     header = ["Agent", "Final return", "Ratio to optimum", "Success"]
     for fraction in THRESHOLDS:
         percent = f"{100 * fraction:.0f}%"
@@ -93,6 +93,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         return row
 
     rows.append(figures("Random policy", [run["final"] for run in results["random"]], []))
+    if results.get("heuristic"):
+        rows.append(figures("Cautious heuristic", [results["heuristic"]], []))
     for entry in results["agents"].values():
         runs = entry["runs"]
         rows.append(figures(entry["label"], [run["final"] for run in runs], runs))
@@ -131,6 +133,9 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
             for fraction in THRESHOLDS:
                 axis.axhline(fraction, color="gray", linewidth=0.6, linestyle=":")
         axis.axhline(random_level, color="gray", linestyle="--", label="random policy")
+        if results.get("heuristic"):
+            level = results["heuristic"][key]
+            axis.axhline(level, color="gray", linestyle="-.", label="cautious heuristic")
         axis.grid(alpha=0.3)
     if has_optimum:
         # Ratios run from about -10 (random play) to 1: linear within [-1, 1], where the

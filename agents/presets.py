@@ -103,35 +103,42 @@ _GENERIC_PPO = Preset(PPOConfig(), "CartPole-v1's measured row; not tuned for an
 _GENERIC_NAF = Preset(NAFConfig(), "Pendulum-v1's measured row; not tuned for any other env")
 _GENERIC_SARSA = Preset(SARSAConfig(), "CartPole-v1's measured row; not tuned for any other env")
 _GENERIC_CEM = Preset(CEMConfig(), "CartPole-v1's measured row; not tuned for any other env")
+_BLOB_MOVING_DQN = Preset(
+    dataclasses.replace(
+        _BLOB_DQN.config,
+        steps=240_000,
+        lr=5e-4,
+        reward_clip=math.inf,
+        delta_clip=10.0,
+        prioritized=False,
+        n_step=3,
+        reach=True,
+    ),
+    "ablation from Blob-v0's row (seed 0, 60,000-120,000 steps, then seeds 0-2 at 240,000; "
+    "train_blob.py with these options): with a moving enemy ending a move beside it costs "
+    "300 / 9 = 33 in expectation, which the reward clip at 30 hides (3.3), so the clip "
+    "goes; the Huber threshold 1 then learns about the median outcome, so it is 10; with "
+    "it prioritized replay inflated the Q-values (greedy worse than random), so uniform "
+    "replay; 3-step returns and lr 5e-4 learned faster; a radius-2 local view did not "
+    "help. Greedy +0.8, +0.8, +3.0 (0.05, 0.05, 0.20 of the exact optimum, 96-98% "
+    "success) against -15.6 for Blob-v0's row. Then the enemy's one-step reach in the "
+    "local view (reach): +4.64, +3.24, +5.38 (0.30, 0.21, 0.35; 97.2-98.0% success; "
+    "374-457 s of training; train_blob.py --env-id BlobMoving-v0 --seed S, 2026-12-02): "
+    "better on every seed, still far from the optimum (issue 18)",
+)
 PRESETS: dict[tuple[str, str], Preset] = {
     ("dqn", "Blob-v0"): _BLOB_DQN,
-    ("dqn", "BlobMoving-v0"): Preset(
-        dataclasses.replace(
-            _BLOB_DQN.config,
-            steps=240_000,
-            lr=5e-4,
-            reward_clip=math.inf,
-            delta_clip=10.0,
-            prioritized=False,
-            n_step=3,
-            reach=True,
-        ),
-        "ablation from Blob-v0's row (seed 0, 60,000-120,000 steps, then seeds 0-2 at 240,000; "
-        "train_blob.py with these options): with a moving enemy ending a move beside it costs "
-        "300 / 9 = 33 in expectation, which the reward clip at 30 hides (3.3), so the clip "
-        "goes; the Huber threshold 1 then learns about the median outcome, so it is 10; with "
-        "it prioritized replay inflated the Q-values (greedy worse than random), so uniform "
-        "replay; 3-step returns and lr 5e-4 learned faster; a radius-2 local view did not "
-        "help. Greedy +0.8, +0.8, +3.0 (0.05, 0.05, 0.20 of the exact optimum, 96-98% "
-        "success) against -15.6 for Blob-v0's row. Then the enemy's one-step reach in the "
-        "local view (reach): +4.64, +3.24, +5.38 (0.30, 0.21, 0.35; 97.2-98.0% success; "
-        "374-457 s of training; train_blob.py --env-id BlobMoving-v0 --seed S, 2026-12-02): "
-        "better on every seed, still far from the optimum (issue 18)",
+    ("dqn", "BlobMoving-v0"): _BLOB_MOVING_DQN,
+    ("dqn", "BlobMovingFood-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row: TO MEASURE"),
+    ("dqn", "BlobMovingEnemy-v0"): Preset(
+        _BLOB_MOVING_DQN.config, "BlobMoving-v0's row: TO MEASURE"
     ),
     ("dqn", "Blob-5x5-v0"): Preset(_BLOB_DQN.config, "Blob-v0's row"),
     ("qlearning", "Blob-v0"): _BLOB_QLEARNING,
     ("qlearning", "BlobCoords-v0"): _BLOB_QLEARNING,
     ("qlearning", "BlobMoving-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
+    ("qlearning", "BlobMovingFood-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
+    ("qlearning", "BlobMovingEnemy-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
     ("qlearning", "Blob-5x5-v0"): Preset(_BLOB_QLEARNING.config, "Blob-v0's row"),
     ("dqn", GENERIC): _GENERIC_DQN,
     ("dqn", "CartPole-v1"): Preset(

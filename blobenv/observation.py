@@ -134,3 +134,46 @@ def observations(
     if obs_type == "rgb":
         return rgb_observations(player, food, enemy, size)
     return coords_observations(player, food, enemy, size)
+
+
+def positions_from_rgb(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read the blobs' cells back from ``rgb_observations`` images (its inverse, for a policy).
+
+    A blob hidden under the one drawn above it is read on that one's cell: the food under the
+    enemy (once both move), and, in an ended game's last image, the enemy under the player (the
+    food there is read on the enemy's cell, which only that image gets wrong).
+
+    Args:
+        images: ``(n, size, size, 3)`` uint8 images, as :func:`rgb_observations` draws them.
+
+    Returns:
+        ``(player, food, enemy)``, each ``(n, 2)`` ``(x, y)`` :data:`blobenv.rules.CELL_DTYPE`
+        cells.
+
+    Raises:
+        ValueError: ``images`` is not such a batch, or an image has no player pixel.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] != images.shape[2] or images.shape[3] != 3:
+        raise ValueError(f"expected (n, size, size, 3) rgb images, got shape {images.shape}")
+    n, size = len(images), images.shape[1]
+    pixels = np.ascontiguousarray(images, dtype=np.uint8).reshape(n, size * size, 3)
+    pixels = pixels.view(_PIXEL).reshape(n, size * size)
+    flat: dict[str, np.ndarray] = {}
+    for name, colour, above in (
+        ("player", _PLAYER, None),
+        ("enemy", _ENEMY, "player"),
+        ("food", _FOOD, "enemy"),
+    ):
+        found = pixels == colour.view(_PIXEL)[0]
+        missing = ~found.any(axis=1)
+        index = found.argmax(axis=1)
+        if above is not None:
+            index = np.where(missing, flat[above], index)
+        elif missing.any():
+            raise ValueError(f"image {int(missing.argmax())} has no {name} pixel {colour.tolist()}")
+        flat[name] = index
+    return tuple(  # type: ignore[return-value]
+        np.stack((flat[name] % size, flat[name] // size), axis=1).astype(np.int32)
+        for name in ("player", "food", "enemy")
+    )

@@ -102,3 +102,27 @@ def test_every_call_returns_a_fresh_array():
 def test_unknown_obs_type_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"one of \['rgb', 'coords'\], got 'pixels'"):
         observation.check_obs_type("pixels")
+
+
+def test_positions_from_rgb_reads_back_the_cells_drawn():
+    rng = np.random.default_rng(0)
+    player, food, enemy = rules.spawn(rng, 500, 7)
+    food[:50] = enemy[:50]  # moving food and enemy may share a cell: the food is under it
+    read = observation.positions_from_rgb(observation.rgb_observations(player, food, enemy, 7))
+    for got, want in zip(read, (player, food, enemy), strict=True):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == rules.CELL_DTYPE
+
+
+def test_positions_from_rgb_reads_an_ended_games_hidden_blobs_under_the_player():
+    caught = observation.rgb_observations(cells((2, 2)), cells((0, 4)), cells((2, 2)), 5)
+    player, food, enemy = observation.positions_from_rgb(caught)
+    assert player.tolist() == enemy.tolist() == [[2, 2]] and food.tolist() == [[0, 4]]
+
+
+def test_positions_from_rgb_rejects_what_is_not_a_batch_of_blob_images():
+    image = observation.rgb_observations(cells((0, 0)), cells((1, 1)), cells((2, 2)), 4)
+    with pytest.raises(ValueError, match=r"expected \(n, size, size, 3\) rgb images"):
+        observation.positions_from_rgb(image[0])
+    with pytest.raises(ValueError, match="image 1 has no player pixel"):
+        observation.positions_from_rgb(np.concatenate([image, np.zeros_like(image)]))

@@ -7,7 +7,7 @@ import gymnasium as gym
 import numpy as np
 
 import blobenv
-from blobenv import BlobEnv, registration, rules, solver
+from blobenv import BlobEnv, heuristic, registration, rules, solver
 from tests.fresh_interpreter import modules_loaded_by
 
 
@@ -25,6 +25,10 @@ def test_variants_make_the_documented_games():
     moving = gym.make("BlobMoving-v0").unwrapped
     assert moving.moving_food and moving.moving_enemy and moving.obs_type == "rgb"
     assert gym.make("BlobCoords-v0").unwrapped.obs_type == "coords"
+    food = gym.make("BlobMovingFood-v0").unwrapped
+    assert food.moving_food and not food.moving_enemy
+    enemy = gym.make("BlobMovingEnemy-v0").unwrapped
+    assert enemy.moving_enemy and not enemy.moving_food
     assert gym.make("Blob-5x5-v0").observation_space.shape == (5, 5, 3)
     assert isinstance(gym.make("Blob-v0").unwrapped, BlobEnv)
     assert gym.spec("Blob-v0").reward_threshold == 20.0
@@ -51,27 +55,20 @@ def test_module_prefixed_id_works_in_a_fresh_interpreter():
     assert out.stdout.strip() == "BlobEnv"
 
 
-def cautious_actions(infos: dict) -> np.ndarray:
-    """Close in on the food, but never end a move within the enemy's reach (per sub-env)."""
-    n = len(infos["player"])
-    after = np.repeat(infos["player"], 9, axis=0)
-    rules.move(after, np.tile(np.arange(9), n), 10)
-    after = after.reshape(n, 9, 2)
-    to_enemy = np.abs(after - infos["enemy"][:, None]).max(axis=2)
-    to_food = np.abs(after - infos["food"][:, None]).max(axis=2)
-    return np.argmin(to_food + 100 * (to_enemy <= 1), axis=1)
-
-
 def test_thresholds_sit_a_little_below_the_best_known_mean_return():
     for env_id, size in (("Blob-v0", 10), ("BlobCoords-v0", 10), ("Blob-5x5-v0", 5)):
         optimum = solver.optimal_returns(range(2000), size=size).mean()
         assert 1.0 < optimum - gym.spec(env_id).reward_threshold < 2.0
     # Moving blobs: the first episode of each of 4,000 sub-envs under the cautious heuristic.
-    envs = gym.make_vec("BlobMoving-v0", num_envs=4000)
-    _, infos = envs.reset(seed=0)
-    returns, done = np.zeros(4000), np.zeros(4000, dtype=bool)
-    while not done.all():
-        _, rewards, terminations, truncations, infos = envs.step(cautious_actions(infos))
-        returns += np.where(done, 0.0, rewards)
-        done |= terminations | truncations
-    assert 0.5 < returns.mean() - gym.spec("BlobMoving-v0").reward_threshold < 2.5
+    for env_id in ("BlobMoving-v0", "BlobMovingFood-v0", "BlobMovingEnemy-v0"):
+        envs = gym.make_vec(env_id, num_envs=4000)
+        moving_enemy = gym.spec(env_id).kwargs.get("moving_enemy", False)
+        _, infos = envs.reset(seed=0)
+        returns, done = np.zeros(4000), np.zeros(4000, dtype=bool)
+        while not done.all():
+            cells = (infos[key] for key in rules.POSITION_KEYS)
+            actions = heuristic.cautious_actions(*cells, 10, moving_enemy)
+            _, rewards, terminations, truncations, infos = envs.step(actions)
+            returns += np.where(done, 0.0, rewards)
+            done |= terminations | truncations
+        assert 0.5 < returns.mean() - gym.spec(env_id).reward_threshold < 2.5, env_id

@@ -43,9 +43,11 @@ def test_comparison_writes_table_json_and_plot_with_floor_and_ceiling(tmp_path):
     assert results["agents"]["dqn"]["config"]["warmup"] == 20  # --set reached the DQN
     assert [run["seed"] for run in results["random"]] == [0, 1]
     assert results["optimum"]["ratio_to_optimum"] == 1.0
+    # On the static game the heuristic plays these 4 starts as well as the optimum does.
+    assert results["heuristic"]["ratio_to_optimum"] == pytest.approx(1.0)
     table = (out / "compare.md").read_text()
     rows = [line.split(" | ")[0].strip("| ") for line in table.splitlines()[2:]]
-    assert rows == ["Random policy", "Q-learning", "DQN", "Optimum (exact)"]
+    assert rows == ["Random policy", "Cautious heuristic", "Q-learning", "DQN", "Optimum (exact)"]
     assert table.strip() in done.stdout
     png = out / "compare.png"
     assert png.read_bytes()[:8] == PNG_SIGNATURE

@@ -13,12 +13,12 @@ reach 90% and 95% of the exact optimum come. As train_blob.py does, it is also v
 tenth of its budget on --val-episodes seeds of their own, and the best weights there are the ones
 evaluated at the end, on --eval-episodes fixed seeds. The random policy (and on Blob games a
 cautious heuristic: the closest move to the food that the enemy cannot reach) and the exact
-optimum (Blob's, static or moving, or a table's) are the floors and the ceiling. Writes compare.md (the
-Markdown table, also printed), compare.json (every figure) and compare.png (the learning curves)
-to --out. With --sizes, one such comparison per grid size goes to --out/size-<N>/, and sizes.md,
-sizes.json and sizes.png put the sizes side by side: each agent's ratio to the optimum and the
-bytes it learns (the Q-table, or the network's weights); a table that would not fit in memory is
-not trained, and its size is shown.
+optimum (Blob's, static or moving, or a table's) are the floors and the ceiling. Writes
+compare.md (the Markdown table, also printed), compare.json (every figure) and compare.png (the
+learning curves) to --out. With --sizes, one such comparison per grid size goes to
+--out/size-<N>/, and sizes.md, sizes.json and sizes.png put the sizes side by side: each agent's
+ratio to the optimum and the bytes it learns (the Q-table, or the network's weights); a table
+that would not fit in memory is not trained, and its size is shown.
 """
 
 from __future__ import annotations

@@ -159,3 +159,13 @@ def test_a_tabular_env_has_its_exact_optimum_as_the_ceiling():
     }
     cliff = baselines(CompareConfig(env_id="CliffWalking-v1", seeds=(0,), eval_episodes=2))
     assert cliff["optimum"] == {"mean_return": -13.0}  # negative: no ratio, the gap is reported
+
+
+def test_the_heuristic_floor_keeps_out_of_a_moving_enemys_reach_only_where_it_moves():
+    from agents.comparison import HeuristicAgent
+    from blobenv.observation import rgb_observations
+
+    cells = [np.array([xy], dtype=np.int32) for xy in ((2, 2), (6, 6), (4, 4))]
+    image = rgb_observations(*cells, 8)  # the enemy beside (3, 3), on the way to the food
+    assert HeuristicAgent(8, moving_enemy=False).forward(image).tolist() == [0]  # to (3, 3)
+    assert HeuristicAgent(8, moving_enemy=True).forward(image).tolist() == [4]  # to (3, 2)

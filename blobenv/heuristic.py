@@ -32,10 +32,10 @@ def cautious_actions(
         ``(n,)`` int64 action indices into ``rules.ACTIONS``.
     """
     n, k = len(player), rules.NUM_ACTIONS
+    # Every game's k landing cells, one row each, beside k copies of its food and enemy cells.
     after = np.repeat(np.asarray(player, dtype=rules.CELL_DTYPE), k, axis=0)
     rules.move(after, np.tile(np.arange(k), n), size)
-    after = after.reshape(n, k, 2)
-    to_food = np.abs(after - np.asarray(food)[:, None]).max(axis=2)
-    to_enemy = np.abs(after - np.asarray(enemy)[:, None]).max(axis=2)
+    to_food = rules.chebyshev_distance(after, np.repeat(food, k, axis=0)).reshape(n, k)
+    to_enemy = rules.chebyshev_distance(after, np.repeat(enemy, k, axis=0)).reshape(n, k)
     caught = to_enemy <= (1 if moving_enemy else 0)
     return np.argmin(to_food + _CAUGHT * caught, axis=1)

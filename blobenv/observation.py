@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from blobenv.rules import CELL_DTYPE
+
 OBS_TYPES = ("rgb", "coords")
 
 FOOD_COLOUR = (0, 255, 0)
@@ -174,6 +176,6 @@ def positions_from_rgb(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
             raise ValueError(f"image {int(missing.argmax())} has no {name} pixel {colour.tolist()}")
         flat[name] = index
     return tuple(  # type: ignore[return-value]
-        np.stack((flat[name] % size, flat[name] // size), axis=1).astype(np.int32)
+        np.stack((flat[name] % size, flat[name] // size), axis=1).astype(CELL_DTYPE)
         for name in ("player", "food", "enemy")
     )

@@ -59,6 +59,7 @@ def build_dqn(
         batch_size=config.batch_size,
         nb_steps_warmup=config.warmup,
         train_interval=config.train_interval,
+        train_freq=config.train_freq,
         target_model_update=config.target_update,
         enable_double_dqn=config.double,
         enable_dueling_network=config.dueling,

@@ -61,6 +61,11 @@ class DQNConfig:
     train_interval: float = option(
         1, "env steps per update (below 1: several updates a step)", float
     )
+    train_freq: int = option(
+        1,
+        "env steps per training round (Stable-Baselines3's train_freq, in env steps): the "
+        "updates due in a round run together, in one compiled call, when it ends",
+    )
     eps_start: float = option(1.0, "exploration rate at the start")
     eps_end: float = option(0.05, "exploration rate at the end of the schedule")
     eps_steps: int = option(5_000, "env steps over which epsilon anneals linearly")

@@ -30,11 +30,11 @@ class DQNAgent(Agent):
     """Deep Q-learning in the keras-rl style, compiled with `tf.function`.
 
     Acting is one compiled forward pass per batched env step; learning runs every update due
-    at a batched env step (`train_interval` env steps per update) in one compiled call, with
-    XLA unless `compile(jit_compile=...)` says otherwise. The TD target is
-    `reward + discount * Q_target(next_obs, a*)`, where the memory's `discounts` hold gamma**k
-    (0 after a terminal state, so truncated transitions bootstrap) and a* is the target's argmax
-    (or the online network's, with double DQN).
+    at a batched env step (`train_interval` env steps per update), or in a round of
+    `train_freq` env steps, in one compiled call, with XLA unless `compile(jit_compile=...)`
+    says otherwise. The TD target is `reward + discount * Q_target(next_obs, a*)`, where the
+    memory's `discounts` hold gamma**k (0 after a terminal state, so truncated transitions
+    bootstrap) and a* is the target's argmax (or the online network's, with double DQN).
 
     Where the env gives action masks (`env.action_masks()` or `info["action_mask"]`, see
     `agents.action_masks`), masked actions are never chosen, exploring or not, and a* is the
@@ -51,6 +51,9 @@ class DQNAgent(Agent):
         batch_size: Transitions per update, an integer >= 1.
         nb_steps_warmup: Env steps before the first update, an integer >= 0.
         train_interval: Env steps per update (> 0); below 1 means several updates per env step.
+        train_freq: Env steps per training round (Stable-Baselines3's `train_freq`), an integer
+            >= 1: the updates and target copies due within a round wait for its end, and its
+            updates run in one compiled call (with one env, 4 gives 4 updates a call instead of 1).
         target_model_update: >= 1: copy the online weights to the target every that many env
             steps; < 1: soft update with that tau after every update.
         enable_double_dqn: Select the next action with the online network.
@@ -86,6 +89,7 @@ class DQNAgent(Agent):
         batch_size: int = 32,
         nb_steps_warmup: int = 1000,
         train_interval: float = 1,
+        train_freq: int = 1,
         target_model_update: float = 10_000,
         enable_double_dqn: bool = False,
         enable_dueling_network: bool = False,
@@ -99,6 +103,7 @@ class DQNAgent(Agent):
         check_number("gamma", gamma, 0, 1)
         check_int("batch_size", batch_size, 1)
         check_int("nb_steps_warmup", nb_steps_warmup, 0)
+        check_int("train_freq", train_freq, 1)
         positive = {
             "train_interval": train_interval,
             "target_model_update": target_model_update,
@@ -123,6 +128,7 @@ class DQNAgent(Agent):
         self.batch_size = batch_size
         self.nb_steps_warmup = nb_steps_warmup
         self.train_interval = train_interval
+        self.train_freq = train_freq
         self.target_model_update = target_model_update
         self.enable_double_dqn = enable_double_dqn
         self.enable_dueling_network = enable_dueling_network
@@ -207,7 +213,12 @@ class DQNAgent(Agent):
         with `memory.extend` and advances `step` itself; `backward` does the same in one process.
         """
         return replay.learn_due(
-            self, count, self.nb_steps_warmup, self._update, self.update_target_model
+            self,
+            count,
+            self.nb_steps_warmup,
+            self._update,
+            self.update_target_model,
+            self.train_freq,
         )
 
     def td_errors(self, rows: StoredRows) -> np.ndarray:
@@ -430,6 +441,7 @@ class DQNAgent(Agent):
             "batch_size": self.batch_size,
             "nb_steps_warmup": self.nb_steps_warmup,
             "train_interval": self.train_interval,
+            "train_freq": self.train_freq,
             "target_model_update": self.target_model_update,
             "enable_double_dqn": self.enable_double_dqn,
             "enable_dueling_network": self.enable_dueling_network,

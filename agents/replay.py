@@ -2,7 +2,9 @@
 
 One schedule for all: an update every `train_interval` env steps once past the warm-up and once
 the memory holds a batch (several due at one batched env step run in one compiled call), and a
-hard target copy every `target_model_update` env steps when that is >= 1.
+hard target copy every `target_model_update` env steps when that is >= 1. With `train_freq`
+(Stable-Baselines3's name), all of it waits for the end of a round of that many env steps, and
+the round's updates run together.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ def learn_due(
     warmup: int,
     update: Callable[[int, int], dict[str, float]],
     copy_targets: Callable[[], None],
+    train_freq: int = 1,
 ) -> dict[str, float]:
     """Runs the updates and target copies due as the agent's step goes on by `count` env steps.
 
@@ -30,11 +33,15 @@ def learn_due(
         warmup: Env steps before the first update.
         update: `update(step, n)` runs n updates at the new step and returns their metrics.
         copy_targets: Copies the online networks to their targets.
+        train_freq: Env steps per round: what falls due within a round runs at its end (the
+            step that reaches a multiple of it). 1 runs everything at once.
 
     Returns:
         The updates' metrics ({} if none was due).
     """
-    before, after = agent.step, agent.step + count
+    # Only whole rounds count: the schedule runs as if the step moved a round at a time.
+    before = agent.step // train_freq * train_freq
+    after = (agent.step + count) // train_freq * train_freq
     metrics: dict[str, float] = {}
     if after > warmup and len(agent.memory) >= agent.batch_size:
         due = int(after // agent.train_interval) - int(before // agent.train_interval)

@@ -126,8 +126,9 @@ def dqn_learner(env_id: str, config: Any, steps: int) -> Callable[[], int]:
 
     The same MLP (`config.hidden_units` x 2 ReLU), batch, learning rate, gamma, replay size,
     warm-up and hard target interval, `config.num_envs` envs and one gradient step per env
-    step (`train_freq=1`, `gradient_steps=-1`), as `update_rate` compares. It is built and run
-    past its warm-up here.
+    step (`gradient_steps=-1`), every `config.train_freq` env steps (SB3 counts its
+    `train_freq` in vector-env steps of `num_envs` env steps each), as `update_rate` compares.
+    It is built and run past its warm-up here.
 
     Returns:
         A round of work: `learn` for `steps` more env steps, returning the env steps taken.
@@ -136,7 +137,8 @@ def dqn_learner(env_id: str, config: Any, steps: int) -> Callable[[], int]:
     model = stable_baselines3.DQN(
         "MlpPolicy", env, learning_rate=config.lr, buffer_size=config.memory_size,
         learning_starts=config.warmup, batch_size=config.batch_size, gamma=config.gamma,
-        train_freq=1, gradient_steps=-1, target_update_interval=int(config.target_update),
+        train_freq=max(1, config.train_freq // config.num_envs), gradient_steps=-1,
+        target_update_interval=int(config.target_update),
         policy_kwargs={"net_arch": [config.hidden_units] * 2}, seed=0, device="cpu",
     )  # fmt: skip
     model.learn(total_timesteps=config.warmup + 2 * steps)

@@ -249,6 +249,23 @@ def test_vector_env_fit_learns_too():
     assert (agent.forward(Corridor(5).all_observations()) == 1).all()
 
 
+def test_a_train_freq_round_runs_its_updates_in_one_call_at_its_end():
+    calls = []
+    agent = make_agent(nb_steps_warmup=8, batch_size=4, train_freq=4, target_model_update=6)
+    update, copy = agent._update, agent.update_target_model
+    agent._update = lambda step, count: calls.append((step, count)) or update(step, count)
+    # The copy runs in `backward`, before the step counts the env step that ends the round.
+    agent.update_target_model = lambda: calls.append((agent.step + 1, "copy")) or copy()
+    agent.fit(Corridor(5), nb_steps=30, verbose=0, seed=0)
+    updates = [call for call in calls if call[1] != "copy"]
+    # Steps 9-28 make their 20 updates in rounds of 4, at the ends of the rounds; the target
+    # copies due at steps 6, 12, 18 and 24 wait for the round that holds them to end.
+    assert updates == [(12, 4), (16, 4), (20, 4), (24, 4), (28, 4)]
+    assert [step for step, what in calls if what == "copy"] == [8, 12, 20, 24]
+    assert int(agent.optimizer.iterations) == 20
+    assert DQNAgent.from_config(agent.get_config()).train_freq == 4
+
+
 def test_bad_input_gets_clear_errors(tmp_path):
     with pytest.raises(ValueError, match=r"nb_actions=3"):
         DQNAgent(dense_model(), 3, SequentialMemory(10, gamma=GAMMA), gamma=GAMMA)
@@ -326,6 +343,8 @@ def test_one_annealed_policy_for_both_anneals_in_fit_and_uses_its_test_value_in_
         ("batch_size", "32", "integer >= 1"),
         ("batch_size", 32.5, "integer >= 1"),
         ("nb_steps_warmup", None, "integer >= 0"),
+        ("train_freq", 0, "integer >= 1"),
+        ("train_freq", 2.0, "integer >= 1"),
         ("train_interval", "4", r"number in \(0, inf\)"),
         ("target_model_update", None, r"number in \(0, inf\)"),
         ("delta_clip", "1", r"number in \(0, inf\]"),

@@ -40,4 +40,4 @@ def tiny(monkeypatch):
     monkeypatch.setattr(update_rate, "blob_config", lambda: small)
     monkeypatch.setattr(update_rate, "ROUNDS", 2)
     monkeypatch.setattr(update_rate, "WARMUP", 64)
-    monkeypatch.setattr(update_rate, "MLP_NUM_ENVS", (2,))
+    monkeypatch.setattr(update_rate, "MLP_SETTINGS", ((2, 1), (1, 2)))

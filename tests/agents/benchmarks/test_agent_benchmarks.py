@@ -26,7 +26,7 @@ def expected_metrics(name: str) -> set[str]:
     config = presets.config("dqn", "Blob-v0")
     network, num_envs = config.network, config.num_envs
     ratios = {"agent / tutorial loop", "agent / tutorial loop (CPU time)"}
-    mlp = [f"MLP 256x2 CartPole-v1, {n} envs" for n in update_rate.MLP_NUM_ENVS]
+    mlp = [update_rate.mlp_name(*setting) for setting in update_rate.MLP_SETTINGS]
     sb3 = sb3_version() is not None
     peers = {f"{m}, SB3" for m in mlp} | {"ours / SB3", "ours / SB3 (CPU time)"} if sb3 else set()
     others = {f"DQNAgent.fit {network} num_envs={n}" for n in {1, 8} - {num_envs}}
@@ -62,6 +62,9 @@ def expected_metrics(name: str) -> set[str]:
             "Blob default, XLA off",
             "XLA on / off",
             "XLA on / off (CPU time)",
+            "Blob default, XLA on, train_freq 32",
+            "train_freq 32 / 1",
+            "train_freq 32 / 1 (CPU time)",
             *(f"{m}, ours" for m in mlp),
             *peers,
         },  # fmt: skip
@@ -91,8 +94,8 @@ TARGETS = {
     ("updates", "Blob default, XLA on"): ">= 1,000",
     ("updates", "ours / SB3"): ">= 2",
     **{
-        ("updates", f"MLP 256x2 CartPole-v1, {n} envs, ours"): "no SB3"
-        for n in (2,)  # the `tiny` fixture's MLP_NUM_ENVS
+        ("updates", f"{update_rate.mlp_name(*setting)}, ours"): "no SB3"
+        for setting in ((2, 1), (1, 2))  # the `tiny` fixture's MLP_SETTINGS
         if sb3_version() is None
     },
     ("sampling", "PrioritizedMemory time / SequentialMemory time"): "<= 3",

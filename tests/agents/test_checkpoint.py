@@ -29,7 +29,9 @@ from tests.agents.toy_envs import Corridor
 GAMMA = 0.9
 
 
-def make_dqn(seed: int = 0, hidden: int = 16, memory=None, optimizer=None) -> DQNAgent:
+def make_dqn(
+    seed: int = 0, hidden: int = 16, memory=None, optimizer=None, train_freq: int = 1
+) -> DQNAgent:
     """A small DQN for the corridor; `seed` sets its initial weights."""
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
@@ -44,6 +46,7 @@ def make_dqn(seed: int = 0, hidden: int = 16, memory=None, optimizer=None) -> DQ
         nb_steps_warmup=20,
         target_model_update=50,
         batch_size=8,
+        train_freq=train_freq,
     )
     agent.compile(optimizer or keras.optimizers.Adam(1e-2))
     return agent
@@ -132,18 +135,24 @@ def test_without_the_memory_the_checkpoint_is_small_and_the_memory_stays_empty(t
     assert_same_variables(restored.model.variables, agent.model.variables)
 
 
-def test_a_dqn_stopped_and_resumed_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("train_freq", [1, 7])
+def test_a_dqn_stopped_and_resumed_from_a_checkpoint_matches_an_uninterrupted_run(
+    tmp_path, train_freq
+):
     # Seeded on CPU, TensorFlow's updates are deterministic here, so the match is exact. The stop
-    # falls on an episode end because every fit starts new episodes.
+    # falls on an episode end because every fit starts new episodes; in rounds of 7 env steps,
+    # inside a round, whose updates the resumed run makes.
     env, states = Corridor(), Corridor().all_observations()
-    uninterrupted = make_dqn()
+    uninterrupted = make_dqn(train_freq=train_freq)
     uninterrupted.fit(env, nb_steps=160, verbose=0, seed=0)
 
-    stopped = make_dqn()
+    stopped = make_dqn(train_freq=train_freq)
     stopped.fit(env, nb_steps=160, verbose=0, seed=0, callbacks=[StopAtEpisodeEnd(80)])
     assert 80 <= stopped.step < 160
+    assert train_freq == 1 or stopped.step % train_freq
     save_checkpoint(stopped, tmp_path, include_memory=True)
-    resumed = make_dqn(seed=7)  # other initial weights: everything must come from the checkpoint
+    # Other initial weights: everything must come from the checkpoint.
+    resumed = make_dqn(seed=7, train_freq=train_freq)
     load_checkpoint(resumed, tmp_path)
     resumed.fit(Corridor(), nb_steps=160 - resumed.step, verbose=0)
 

@@ -34,7 +34,7 @@ def learn_due(
         update: `update(step, n)` runs n updates at the new step and returns their metrics.
         copy_targets: Copies the online networks to their targets.
         train_freq: Env steps per round: what falls due within a round runs at its end (the
-            step that reaches a multiple of it). 1 runs everything at once.
+            step that reaches a multiple of it); with 1, every step ends a round.
 
     Returns:
         The updates' metrics ({} if none was due).

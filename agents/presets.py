@@ -60,8 +60,8 @@ _BLOB_DQN = Preset(
     "at 60,000 steps (scripts/compare_agents.py; README, Performance): 0.999-1.000 of the exact "
     "optimum for seeds 0-2; updates at every batched env step (train_freq 1) kept over "
     "rounds of 16, 32 and 64 env steps (2026-12-03, seeds 0-4): 1.24x as fast with 32, the "
-    "same env steps to 95%, but 7 of 15 rounded runs ended below 0.999 (one looping start in "
-    "500) against 0 of 5",
+    "same env steps to 95%, but 8 of 15 rounded runs ended below 0.999 (7 of them 1-3 "
+    "episodes of 500 lost, mostly to loops) against 0 of 5",
 )
 _BLOB_QLEARNING = Preset(
     QLearningConfig(obs_type="coords"),

@@ -102,12 +102,18 @@ def comparison(
     Returns:
         One row per side, then the ratio by wall clock and by CPU time.
     """
+    sides = [
+        Result(benchmark, name, float(np.median(rate.wall)), unit) for name, rate in rates.items()
+    ]
+    return sides + ratio_rows(benchmark, rates, ratio, label, target)
+
+
+def ratio_rows(
+    benchmark: str, rates: dict[str, Rates], ratio: tuple[str, str], label: str, target: str = ""
+) -> list[Result]:
+    """The ratio of two sides' rates by wall clock and by CPU time (see `comparison`)."""
     top, bottom = (rates[name] for name in ratio)
     return [
-        *(
-            Result(benchmark, name, float(np.median(rate.wall)), unit)
-            for name, rate in rates.items()
-        ),
         Result(benchmark, label, float(np.median(top.wall / bottom.wall)), "x", target),
         Result(benchmark, f"{label} (CPU time)", float(np.median(top.cpu / bottom.cpu)), "x"),
     ]

@@ -24,7 +24,13 @@ import numpy as np
 import blobenv  # noqa: F401  (registers the Blob ids)
 from agents import presets
 from agents.benchmarks import dqn
-from agents.benchmarks.measure import DEFAULT_SECONDS, Result, comparison, interleaved_work_rates
+from agents.benchmarks.measure import (
+    DEFAULT_SECONDS,
+    Result,
+    comparison,
+    interleaved_work_rates,
+    ratio_rows,
+)
 
 ROUNDS = 5
 #: Env steps of a side's round at DEFAULT_SECONDS (about a second each at 1,000 steps/s).
@@ -64,23 +70,19 @@ def bench_updates(seconds: float) -> list[Result]:
     """
     steps = max(1, round(ROUND_STEPS * seconds / DEFAULT_SECONDS))
     blob = blob_config()
-    sides = {
-        f"Blob default, XLA {xla}": _our_round(
-            "Blob-v0", dataclasses.replace(blob, jit_compile=xla), steps
-        )
-        for xla in ("on", "off")
+    on, off = "Blob default, XLA on", "Blob default, XLA off"
+    rounds = f"{on}, train_freq {BLOB_TRAIN_FREQ}"
+    configs = {
+        on: dataclasses.replace(blob, jit_compile="on"),
+        off: dataclasses.replace(blob, jit_compile="off"),
+        rounds: dataclasses.replace(blob, train_freq=BLOB_TRAIN_FREQ),
     }
-    rounds = f"Blob default, XLA on, train_freq {BLOB_TRAIN_FREQ}"
-    sides[rounds] = _our_round(
-        "Blob-v0", dataclasses.replace(blob, train_freq=BLOB_TRAIN_FREQ), steps
-    )
+    sides = {name: _our_round("Blob-v0", config, steps) for name, config in configs.items()}
     rates = interleaved_work_rates(sides, ROUNDS)
-    on, off = (f"Blob default, XLA {xla}" for xla in ("on", "off"))
     results = comparison("updates", rates, "updates/s", (on, off), "XLA on / off")
     results[0] = results[0]._replace(target=">= 1,000")
-    pair = {name: rates[name] for name in (rounds, on)}
     label = f"train_freq {BLOB_TRAIN_FREQ} / {blob.train_freq}"
-    results += comparison("updates", pair, "updates/s", (rounds, on), label)[len(pair) :]
+    results += ratio_rows("updates", rates, (rounds, on), label)
     for num_envs, train_freq in MLP_SETTINGS:
         name = mlp_name(num_envs, train_freq)
         config = plain_mlp_config(num_envs, train_freq)

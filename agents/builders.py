@@ -68,7 +68,10 @@ def build_dqn(
         delta_clip=config.delta_clip,
     )
     clip = {} if math.isinf(config.grad_clip) else {"global_clipnorm": float(config.grad_clip)}
-    optimizer = keras.optimizers.Adam(float(config.lr), **clip)
+    lr = float(config.lr)
+    if config.anneal_lr:
+        lr = keras.optimizers.schedules.PolynomialDecay(lr, dqn_updates(config), 0.0)
+    optimizer = keras.optimizers.Adam(lr, **clip)
     agent.compile(optimizer, jit_compile=JIT_COMPILE[config.jit_compile])
     if seed is not None:
         agent.seed(seed)
@@ -273,6 +276,11 @@ def build_ppo(
     if seed is not None:
         agent.seed(seed)
     return agent
+
+
+def dqn_updates(config: DQNConfig) -> int:
+    """The updates of a DQN run of `config.steps` env steps: one per train_interval past warmup."""
+    return max(1, math.ceil((config.steps - config.warmup) / config.train_interval))
 
 
 def ppo_gradient_steps(config: PPOConfig) -> int:

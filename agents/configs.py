@@ -48,6 +48,11 @@ class DQNConfig:
     double: bool = option(True, "double DQN: choose the bootstrap action with the online net")
     dueling: bool = option(True, "dueling head (value + advantages)")
     lr: float = option(1e-3, "Adam's learning rate")
+    anneal_lr: bool = option(
+        False,
+        "anneal the learning rate linearly from --lr to 0 over the --steps budget's updates "
+        "(CleanRL's anneal_lr, the RL Zoo's lin_ schedules)",
+    )
     grad_clip: float = option(
         math.inf, "gradients are clipped to this global norm (SB3's max_grad_norm; inf: none)"
     )

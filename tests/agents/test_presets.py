@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import gymnasium
+import keras
 import pytest
 
 import agents
 from agents import networks, presets
+from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.presets import GENERIC, PRESETS
 
 
@@ -107,3 +109,25 @@ def test_grad_clip_and_scale_obs_reach_the_optimizer_and_the_network():
     assert "bounds_scaling" in [layer.name for layer in scaled.model.layers]
     with pytest.raises(ValueError, match="grad_clip"):
         presets.check_config(presets.config("dqn", "CartPole-v1", grad_clip=0.0))
+
+
+def test_the_dqns_anneal_lr_decays_the_rate_linearly_to_zero_over_the_budgets_updates(tmp_path):
+    from agents.builders import dqn_updates
+
+    small = {"memory_size": 500, "hidden_units": 8, "num_envs": 1}
+    config = presets.config("dqn", "CartPole-v1", **small, steps=300, warmup=100, anneal_lr=True)
+    env = presets.make_env("dqn", "CartPole-v1", config)
+    agent = presets.build("dqn", env, config, seed=0)
+    assert float(agent.optimizer.learning_rate) == pytest.approx(config.lr)
+    agent.fit(env, nb_steps=200, verbose=0, seed=0)  # 100 of the 200 updates
+    assert float(agent.optimizer.learning_rate) == pytest.approx(config.lr / 2, rel=1e-5)
+    save_checkpoint(agent, tmp_path, include_memory=True)
+    restored = presets.build("dqn", env, config, seed=1)
+    load_checkpoint(restored, tmp_path)  # a resumed run goes on down the same line
+    assert float(restored.optimizer.learning_rate) == pytest.approx(config.lr / 2, rel=1e-5)
+    restored.fit(env, nb_steps=100, verbose=0, resume=True)
+    assert int(restored.optimizer.iterations) == dqn_updates(config) == 200
+    assert float(restored.optimizer.learning_rate) == 0.0
+    constant = presets.build("dqn", env, presets.config("dqn", "CartPole-v1", **small), seed=0)
+    schedule = keras.optimizers.schedules.LearningRateSchedule
+    assert not isinstance(constant.optimizer._learning_rate, schedule)

@@ -96,12 +96,15 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         self.model.set_weights(self.best_weights)
         return True
 
-    def _elapsed(self) -> float:
-        return time.perf_counter() - self._start - self._eval_seconds
+    def _elapsed(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        return now - self._start - self._eval_seconds
 
     def _record(self) -> None:
+        # The point's time and its evaluation's start are one reading: the evaluation left
+        # out is then exactly what a later reading leaves out.
         began = time.perf_counter()
-        point = {"steps": int(self.model.step), "seconds": self._elapsed()}
+        point = {"steps": int(self.model.step), "seconds": self._elapsed(began)}
         point.update(self.evaluate(self.model))
         if self.monitor not in point:
             raise KeyError(f"evaluate returned no {self.monitor!r} figure: {sorted(point)}")

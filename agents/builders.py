@@ -68,10 +68,7 @@ def build_dqn(
         delta_clip=config.delta_clip,
     )
     clip = {} if math.isinf(config.grad_clip) else {"global_clipnorm": float(config.grad_clip)}
-    lr = float(config.lr)
-    if config.anneal_lr:
-        lr = keras.optimizers.schedules.PolynomialDecay(lr, dqn_updates(config), 0.0)
-    optimizer = keras.optimizers.Adam(lr, **clip)
+    optimizer = keras.optimizers.Adam(_learning_rate(config, dqn_updates(config)), **clip)
     agent.compile(optimizer, jit_compile=JIT_COMPILE[config.jit_compile])
     if seed is not None:
         agent.seed(seed)
@@ -269,13 +266,19 @@ def build_ppo(
         max_grad_norm=config.max_grad_norm, normalize_obs=config.normalize_obs,
         normalize_reward=config.normalize_reward,
     )  # fmt: skip
-    lr = float(config.lr)
-    if config.anneal_lr:
-        lr = keras.optimizers.schedules.PolynomialDecay(lr, ppo_gradient_steps(config), 0.0)
-    agent.compile(keras.optimizers.Adam(lr))
+    agent.compile(keras.optimizers.Adam(_learning_rate(config, ppo_gradient_steps(config))))
     if seed is not None:
         agent.seed(seed)
     return agent
+
+
+def _learning_rate(config: DQNConfig | PPOConfig, updates: int) -> Any:
+    """`config.lr`, or with `config.anneal_lr` a rate falling linearly to 0 over `updates`."""
+    import keras
+
+    if config.anneal_lr:
+        return keras.optimizers.schedules.PolynomialDecay(float(config.lr), updates, 0.0)
+    return float(config.lr)
 
 
 def dqn_updates(config: DQNConfig) -> int:
